@@ -1,0 +1,206 @@
+"""Checkpoints: a folder with `config.json` (architecture, config, format version, provenance) and
+`model.safetensors` (weights). Loading never unpickles anything: safetensors holds raw tensors only.
+
+For a GAN trained with a weight EMA, the saved generator is the EMA generator (the one that draws the
+samples); resuming continues from it.
+"""
+
+import io
+import json
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors_bytes
+from safetensors.torch import save as save_safetensors_bytes
+from torch import nn
+
+from .errors import CheckpointError
+from .models.registry import ARCHITECTURES, architecture_of, build_model, config_from_dict, config_to_dict
+
+FORMAT_VERSION = 1
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+MAX_ZIP_BYTES = 200 * 1024 * 1024  # uncompressed; our largest model is ~10 MB
+_PICKLE_PREFIXES = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK\x03\x04")
+
+
+@dataclass
+class Checkpoint:
+    model: nn.Module
+    architecture: str
+    family: str
+    meta: dict[str, Any] = field(default_factory=dict)  # config.json as read
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        return self.meta.get("provenance", {})
+
+    @property
+    def train_config(self) -> dict[str, Any] | None:
+        return self.meta.get("train_config")
+
+
+def _state_for_saving(model: nn.Module, sampling_generator: nn.Module | None) -> dict[str, torch.Tensor]:
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if sampling_generator is not None:
+        for k, v in sampling_generator.state_dict().items():
+            state[f"generator.{k}"] = v.detach().cpu().contiguous()
+    return state
+
+
+def build_meta(
+    model: nn.Module, *, train_config: dict | None = None, provenance: dict | None = None
+) -> dict[str, Any]:
+    arch = architecture_of(model.config)
+    return {
+        "format_version": FORMAT_VERSION,
+        "family": arch.family,
+        "architecture": arch.name,
+        "model_config": config_to_dict(model.config),
+        "train_config": train_config,
+        "provenance": {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), **(provenance or {})},
+    }
+
+
+def checkpoint_bytes(
+    model: nn.Module,
+    *,
+    sampling_generator: nn.Module | None = None,
+    train_config: dict | None = None,
+    provenance: dict | None = None,
+) -> tuple[bytes, bytes]:
+    """(config.json bytes, model.safetensors bytes)."""
+    meta = build_meta(model, train_config=train_config, provenance=provenance)
+    config_json = json.dumps(meta, indent=2, ensure_ascii=False).encode("utf-8")
+    return config_json, save_safetensors_bytes(_state_for_saving(model, sampling_generator))
+
+
+def save_checkpoint(folder: str | Path, model: nn.Module, **kwargs: Any) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    config_json, weights = checkpoint_bytes(model, **kwargs)
+    (folder / WEIGHTS_NAME).write_bytes(weights)
+    (folder / CONFIG_NAME).write_bytes(config_json)
+    return folder
+
+
+def checkpoint_zip(model: nn.Module, **kwargs: Any) -> bytes:
+    """The checkpoint folder as a zip (what the app offers for download)."""
+    config_json, weights = checkpoint_bytes(model, **kwargs)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(CONFIG_NAME, config_json)
+        archive.writestr(WEIGHTS_NAME, weights)
+    return buffer.getvalue()
+
+
+def _parse_meta(config_json: bytes) -> dict[str, Any]:
+    try:
+        meta = json.loads(config_json.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{CONFIG_NAME} is not valid JSON ({exc}).") from exc
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{CONFIG_NAME} must hold a JSON object.")
+    version = meta.get("format_version")
+    if not isinstance(version, int):
+        raise CheckpointError(f"{CONFIG_NAME} has no integer 'format_version'; is this an AIGC Lab checkpoint?")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"This checkpoint uses format version {version}, newer than this app understands ({FORMAT_VERSION}). "
+            "Update AIGC Lab to load it."
+        )
+    for key in ("architecture", "model_config"):
+        if key not in meta:
+            raise CheckpointError(f"{CONFIG_NAME} is missing '{key}'.")
+    if meta["architecture"] not in ARCHITECTURES:
+        raise CheckpointError(
+            f"Unknown architecture {meta['architecture']!r}; this app knows {', '.join(sorted(ARCHITECTURES))}."
+        )
+    if not isinstance(meta["model_config"], dict):
+        raise CheckpointError(f"'model_config' in {CONFIG_NAME} must be an object.")
+    return meta
+
+
+def _parse_weights(weights: bytes) -> dict[str, torch.Tensor]:
+    if weights.startswith(_PICKLE_PREFIXES):
+        raise CheckpointError(
+            "The weights file looks like a pickle / torch.save file. AIGC Lab never unpickles uploads, because "
+            "unpickling can run arbitrary code; save the weights with safetensors instead."
+        )
+    try:
+        return load_safetensors_bytes(weights)
+    except (SafetensorError, ValueError, RuntimeError, OSError) as exc:
+        raise CheckpointError(f"{WEIGHTS_NAME} is not a valid safetensors file ({exc}).") from exc
+
+
+def _load_state(model: nn.Module, state: dict[str, torch.Tensor], architecture: str) -> None:
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(
+            f"The weights do not fit a {architecture} model: {len(missing)} missing "
+            f"(e.g. {missing[:3]}), {len(unexpected)} unexpected (e.g. {unexpected[:3]})."
+        )
+    for name, tensor in state.items():
+        if tensor.shape != expected[name].shape:
+            raise CheckpointError(
+                f"Weight {name!r} has shape {tuple(tensor.shape)}, but this {architecture} config needs "
+                f"{tuple(expected[name].shape)}."
+            )
+        if tensor.dtype != expected[name].dtype:
+            raise CheckpointError(f"Weight {name!r} has dtype {tensor.dtype}, expected {expected[name].dtype}.")
+    model.load_state_dict(state)
+
+
+def checkpoint_from_bytes(config_json: bytes, weights: bytes) -> Checkpoint:
+    meta = _parse_meta(config_json)
+    architecture = meta["architecture"]
+    config = config_from_dict(architecture, meta["model_config"])
+    try:
+        model = build_model(config)
+    except (ValueError, RuntimeError, TypeError) as exc:
+        raise CheckpointError(f"Cannot build a {architecture} model from this config: {exc}") from exc
+    _load_state(model, _parse_weights(weights), architecture)
+    model.eval()
+    return Checkpoint(model=model, architecture=architecture, family=ARCHITECTURES[architecture].family, meta=meta)
+
+
+def load_checkpoint(folder: str | Path) -> Checkpoint:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CheckpointError(f"{folder} is not a checkpoint folder.")
+    paths = [folder / CONFIG_NAME, folder / WEIGHTS_NAME]
+    for path in paths:
+        if not path.is_file():
+            raise CheckpointError(f"{folder.name} has no {path.name}.")
+    return checkpoint_from_bytes(paths[0].read_bytes(), paths[1].read_bytes())
+
+
+def load_checkpoint_zip(data: bytes) -> Checkpoint:
+    """Load a zipped checkpoint folder (as downloaded from the app), checking it before decompressing."""
+    if not data.startswith(b"PK"):
+        if data.startswith(_PICKLE_PREFIXES[:-1]):
+            raise CheckpointError(
+                "This is a pickle / torch.save file. AIGC Lab never unpickles uploads, because unpickling can run "
+                "arbitrary code. Upload a checkpoint .zip exported by AIGC Lab (config.json + model.safetensors)."
+            )
+        raise CheckpointError("This file is not a zip archive. Upload a checkpoint .zip exported by AIGC Lab.")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = {Path(info.filename).name: info for info in archive.infolist() if not info.is_dir()}
+        if sum(info.file_size for info in infos.values()) > MAX_ZIP_BYTES:
+            raise CheckpointError("The archive unpacks to more than 200 MB; that is not an AIGC Lab checkpoint.")
+        for name in (CONFIG_NAME, WEIGHTS_NAME):
+            if name not in infos:
+                raise CheckpointError(f"The archive has no {name}; expected config.json and model.safetensors.")
+        return checkpoint_from_bytes(archive.read(infos[CONFIG_NAME]), archive.read(infos[WEIGHTS_NAME]))
+    except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+        raise CheckpointError(f"The zip archive is damaged or truncated ({exc}).") from exc
+

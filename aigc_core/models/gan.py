@@ -1,0 +1,135 @@
+"""GAN networks (Goodfellow et al., 2014): a generator G(z) and a discriminator D(x) returning a logit.
+
+Three families share one container, `GAN`:
+- `MLPGANConfig`: fully connected G and D for 28x28 images (the source article's network is one
+  instance of it, see `ARTICLE_GAN`);
+- `DCGANConfig`: transposed-conv G and strided-conv D (Radford et al., 2016) for 28x28;
+- `ToyGANConfig`: small MLPs for 2-D points (the playground).
+D always returns a raw score (a logit); each loss decides what to do with it. That is the fix for
+the article's sigmoid-then-BCE, which saturates in float32.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+
+from .common import init_weights, mlp
+
+Noise = Literal["gaussian", "uniform"]
+
+
+@dataclass(frozen=True)
+class MLPGANConfig:
+    z_dim: int = 100
+    g_hidden: tuple[int, ...] = (128, 128)
+    d_hidden: tuple[int, ...] = (128,)
+    slope: float = 0.01
+    g_batchnorm: bool = False
+    noise: Noise = "gaussian"
+
+
+# The source article's MNIST GAN, shape for shape: G 100-128-128-784 tanh, D 784-128-1, LeakyReLU(0.01).
+ARTICLE_GAN = MLPGANConfig()
+STRONG_MLP_GAN = MLPGANConfig(z_dim=64, g_hidden=(256, 512, 1024), d_hidden=(512, 256), slope=0.2, g_batchnorm=True)
+
+
+@dataclass(frozen=True)
+class DCGANConfig:
+    z_dim: int = 64
+    width: int = 64  # channels of D's first conv; G mirrors it
+    noise: Noise = "gaussian"
+
+
+@dataclass(frozen=True)
+class ToyGANConfig:
+    z_dim: int = 2  # 1 or 2, as in GAN Lab
+    hidden_layers: int = 2
+    width: int = 32
+    noise: Noise = "gaussian"
+
+
+class _Unflatten(nn.Module):
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.view(x.shape[0], *self.shape)
+
+
+def _mlp_networks(config: MLPGANConfig) -> tuple[nn.Module, nn.Module]:
+    generator = nn.Sequential(
+        mlp((config.z_dim, *config.g_hidden, 784), slope=config.slope, batchnorm=config.g_batchnorm,
+            final_activation=nn.Tanh()),
+        _Unflatten((1, 28, 28)),  # (B, 784) -> (B, 1, 28, 28)
+    )
+    # The article fed (28, 28, 1) images to a Dense layer without flattening; we flatten first.
+    discriminator = nn.Sequential(nn.Flatten(), mlp((784, *config.d_hidden, 1), slope=config.slope))
+    return generator, discriminator
+
+
+def _dcgan_networks(config: DCGANConfig) -> tuple[nn.Module, nn.Module]:
+    w = config.width
+    generator = nn.Sequential(
+        nn.Linear(config.z_dim, 2 * w * 7 * 7, bias=False),
+        _Unflatten((2 * w, 7, 7)),
+        nn.BatchNorm2d(2 * w),
+        nn.ReLU(),
+        nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1, bias=False),  # (B, w, 14, 14)
+        nn.BatchNorm2d(w),
+        nn.ReLU(),
+        nn.ConvTranspose2d(w, 1, 4, stride=2, padding=1),  # (B, 1, 28, 28)
+        nn.Tanh(),
+    )
+    discriminator = nn.Sequential(
+        nn.Conv2d(1, w, 4, stride=2, padding=1),  # (B, w, 14, 14)
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(w, 2 * w, 4, stride=2, padding=1),  # (B, 2w, 7, 7)
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(2 * w * 7 * 7, 1),
+    )
+    return generator, discriminator
+
+
+def _toy_networks(config: ToyGANConfig) -> tuple[nn.Module, nn.Module]:
+    hidden = (config.width,) * config.hidden_layers
+    generator = mlp((config.z_dim, *hidden, 2), slope=0.0)
+    discriminator = mlp((2, *hidden, 1), slope=0.0)
+    return generator, discriminator
+
+
+GANConfig = MLPGANConfig | DCGANConfig | ToyGANConfig
+
+
+class GAN(nn.Module):
+    """Generator + discriminator, with the noise distribution they were trained on."""
+
+    def __init__(self, config: GANConfig, *, seed: int = 0) -> None:
+        super().__init__()
+        self.config = config
+        if isinstance(config, DCGANConfig):
+            self.generator, self.discriminator = _dcgan_networks(config)
+            scheme = "dcgan"
+        elif isinstance(config, ToyGANConfig):
+            self.generator, self.discriminator = _toy_networks(config)
+            scheme = "default"
+        else:
+            self.generator, self.discriminator = _mlp_networks(config)
+            scheme = "default"
+        init_weights(self, torch.Generator().manual_seed(seed), scheme)
+
+    @property
+    def z_dim(self) -> int:
+        return self.config.z_dim
+
+    def sample_noise(self, n: int, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
+        """z ~ N(0, I) or U(-1, 1)^d, drawn on the CPU from `generator` so results do not depend on the device."""
+        shape = (n, self.config.z_dim)
+        if self.config.noise == "uniform":
+            z = torch.rand(shape, generator=generator) * 2 - 1
+        else:
+            z = torch.randn(shape, generator=generator)
+        return z.to(device)

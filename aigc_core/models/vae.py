@@ -1,0 +1,78 @@
+"""Variational auto-encoder (Kingma & Welling, 2014).
+
+encode(x) -> (mu, logvar); z = mu + exp(logvar / 2) * eps (the reparameterisation trick);
+decode(z) -> logits of Bernoulli pixel means. Inputs are (B, 1, 28, 28) in [0, 1].
+"""
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .common import init_weights, mlp
+
+
+@dataclass(frozen=True)
+class VAEMLPConfig:
+    z_dim: int = 20
+    hidden: tuple[int, ...] = (400,)
+
+
+@dataclass(frozen=True)
+class VAEConvConfig:
+    z_dim: int = 16
+    width: int = 32
+
+
+VAEConfig = VAEMLPConfig | VAEConvConfig
+
+
+class VAE(nn.Module):
+    def __init__(self, config: VAEConfig, *, seed: int = 0) -> None:
+        super().__init__()
+        self.config = config
+        z = config.z_dim
+        if isinstance(config, VAEConvConfig):
+            w = config.width
+            self.encoder = nn.Sequential(
+                nn.Conv2d(1, w, 4, stride=2, padding=1), nn.ReLU(),  # (B, w, 14, 14)
+                nn.Conv2d(w, 2 * w, 4, stride=2, padding=1), nn.ReLU(),  # (B, 2w, 7, 7)
+                nn.Flatten(), nn.Linear(2 * w * 49, 256), nn.ReLU(),
+            )
+            self.to_stats = nn.Linear(256, 2 * z)
+            self.decoder = nn.Sequential(
+                nn.Linear(z, 256), nn.ReLU(), nn.Linear(256, 2 * w * 49), nn.ReLU(),
+                nn.Unflatten(1, (2 * w, 7, 7)),
+                nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1), nn.ReLU(),  # (B, w, 14, 14)
+                nn.ConvTranspose2d(w, 1, 4, stride=2, padding=1),  # (B, 1, 28, 28) logits
+            )
+        else:
+            self.encoder = nn.Sequential(nn.Flatten(), mlp((784, *config.hidden), slope=0.0), nn.ReLU())
+            self.to_stats = nn.Linear(config.hidden[-1], 2 * z)
+            self.decoder = nn.Sequential(
+                mlp((z, *reversed(config.hidden), 784), slope=0.0), nn.Unflatten(1, (1, 28, 28))
+            )
+        init_weights(self, torch.Generator().manual_seed(seed))
+
+    @property
+    def z_dim(self) -> int:
+        return self.config.z_dim
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.to_stats(self.encoder(x)).chunk(2, dim=1)  # each (B, z)
+        return mu, logvar
+
+    @staticmethod
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+        return mu + torch.exp(0.5 * logvar) * eps
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Logits (B, 1, 28, 28); sigmoid gives pixel means in [0, 1]."""
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encode(x)
+        return self.decode(self.reparameterize(mu, logvar, eps)), mu, logvar
+
+    def sample_noise(self, n: int, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
+        return torch.randn((n, self.config.z_dim), generator=generator).to(device)

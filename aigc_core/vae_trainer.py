@@ -1,0 +1,122 @@
+"""Step-wise VAE training: one call to `step()` = one gradient step on the negative ELBO
+(reconstruction + β·KL, Higgins et al., 2017 for β ≠ 1), reported in nats per image."""
+
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+
+from . import losses
+from .errors import ConfigError
+from .guard import DivergenceGuard
+from .gan_trainer import MAX_BATCH, BatchSource
+from .models.vae import VAE
+from .optim import OptimizerConfig, apply_settings, build_optimizer, cosine_lr
+
+FIXED_NOISE_SIZE = 64
+MAX_BETA = 1000.0
+
+
+@dataclass(frozen=True)
+class VAETrainConfig:
+    batch_size: int = 128
+    optim: OptimizerConfig = OptimizerConfig(kind="adam", lr=1e-3, beta1=0.9, beta2=0.999)
+    beta: float = 1.0  # weight of the KL term
+    reconstruction: losses.Reconstruction = "bce"
+    clip_grad_norm: float = 0.0
+    schedule_steps: int = 0  # cosine learning-rate decay over this many steps; 0 = constant
+    seed: int = 0
+
+    def validate(self) -> None:
+        if not 2 <= self.batch_size <= MAX_BATCH:
+            raise ConfigError(f"Batch size must be between 2 and {MAX_BATCH}; got {self.batch_size}.")
+        self.optim.validate("VAE")
+        if not (math.isfinite(self.beta) and 0 <= self.beta <= MAX_BETA):
+            raise ConfigError(f"β must be between 0 and {MAX_BETA:g}; got {self.beta}.")
+        if self.reconstruction not in ("bce", "mse"):
+            raise ConfigError(f"Reconstruction must be 'bce' or 'mse'; got {self.reconstruction!r}.")
+        if not (math.isfinite(self.clip_grad_norm) and self.clip_grad_norm >= 0):
+            raise ConfigError(f"Gradient clipping must be ≥ 0 (0 = off); got {self.clip_grad_norm}.")
+
+
+@dataclass(frozen=True)
+class VAEStats:
+    step: int
+    loss: float  # recon + β·KL, the optimised objective
+    recon: float  # nats per image
+    kl: float  # nats per image
+    grad_norm: float
+    seconds: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class VAETrainer:
+    def __init__(
+        self, model: VAE, source: BatchSource, config: VAETrainConfig = VAETrainConfig(), *, device: torch.device | str = "cpu"
+    ) -> None:
+        config.validate()
+        self.device = torch.device(device)
+        self.model = model.to(self.device)
+        self.source = source  # must yield images in [0, 1]
+        self.config = config
+        self.rng = torch.Generator().manual_seed(config.seed)
+        self.fixed_z = model.sample_noise(FIXED_NOISE_SIZE, torch.Generator().manual_seed(config.seed + 7919), self.device)
+        self.optimizers = {"vae": build_optimizer(model.parameters(), config.optim)}
+        self.iteration = 0
+        nan = float("nan")
+        self.last = VAEStats(0, nan, nan, nan, nan, 0.0)
+        self.guard = DivergenceGuard(self.model, self.optimizers)
+
+    def update_config(self, config: VAETrainConfig) -> None:
+        config.validate()
+        if config.optim.kind != self.config.optim.kind:
+            self.optimizers["vae"] = build_optimizer(self.model.parameters(), config.optim)
+        else:
+            apply_settings(self.optimizers["vae"], config.optim)
+        self.config = config
+
+    def step(self) -> VAEStats:
+        start = time.perf_counter()
+        cfg, model = self.config, self.model
+        x = self.source.batch(cfg.batch_size, self.rng).to(self.device)
+        eps = torch.randn((cfg.batch_size, model.z_dim), generator=self.rng).to(self.device)
+        x_logits, mu, logvar = model(x, eps)
+        recon = losses.reconstruction_loss(x_logits, x, cfg.reconstruction)
+        kl = losses.kl_divergence(mu, logvar)
+        loss = recon + cfg.beta * kl
+        loss_value = float(loss.detach())
+        self.guard.check(loss_value, "the VAE loss", self.iteration)
+        optimizer = self.optimizers["vae"]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        max_norm = cfg.clip_grad_norm if cfg.clip_grad_norm > 0 else math.inf
+        norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm, foreach=True))
+        self.guard.check(norm, "the gradient norm", self.iteration)
+        if cfg.schedule_steps > 0:
+            apply_settings(optimizer, cfg.optim, lr=cosine_lr(cfg.optim.lr, self.iteration, cfg.schedule_steps))
+        optimizer.step()
+        self.iteration += 1
+        self.guard.maybe_take(self.iteration)
+        self.last = VAEStats(
+            self.iteration, loss_value, float(recon.detach()), float(kl.detach()), norm, time.perf_counter() - start
+        )
+        return self.last
+
+    def sample(self, z: torch.Tensor | None = None) -> torch.Tensor:
+        """Decoded pixel means in [0, 1] on the CPU (fixed noise by default)."""
+        with torch.inference_mode():
+            out = torch.sigmoid(self.model.decode((self.fixed_z if z is None else z).to(self.device)))
+        return out.float().cpu()
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """x̂ = decode(mu(x)) (the posterior mean, no sampling noise) in [0, 1]."""
+        return reconstruct(self.model, x, self.device)
+
+
+def reconstruct(model: VAE, x: torch.Tensor, device: torch.device | str = "cpu") -> torch.Tensor:
+    with torch.inference_mode():
+        mu, _ = model.encode(x.to(device))
+        return torch.sigmoid(model.decode(mu)).float().cpu()
