@@ -1,0 +1,50 @@
+"""AIGC Lab: the router and the shared sidebar. Run with `streamlit run app.py` (or `bash scripts/run.sh`).
+
+Each page body lives in `pages/`; `st.navigation` picks the page, this file draws what every page shares.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from ui.i18n import current_language, language_selector, t
+
+st.set_page_config(page_title="AIGC Lab", layout="wide")
+
+current_language()  # resolve ?lang= first, so the page titles below are already translated
+
+# (file, i18n key of the title, icon, URL path). The home page is the default page at "/".
+PAGES = [
+    ("pages/home.py", "nav.home", ":material/home:", None),
+    ("pages/train.py", "nav.train", ":material/model_training:", "train"),
+    ("pages/latent.py", "nav.latent", ":material/explore:", "latent"),
+    ("pages/concepts.py", "nav.concepts", ":material/functions:", "concepts"),
+    ("pages/lessons.py", "nav.lessons", ":material/school:", "lessons"),
+    ("pages/playground.py", "nav.playground", ":material/scatter_plot:", "playground"),
+]
+
+
+@st.cache_resource(show_spinner=False)
+def _device_kind() -> tuple[str, int]:
+    # TODO: switch to aigc_core.device.describe_device(pick_device()) once it lands.
+    return ("cuda", 0) if torch.cuda.is_available() else ("cpu", torch.get_num_threads())
+
+
+def _device_text() -> str:
+    kind, threads = _device_kind()
+    return t("common.device_cuda") if kind == "cuda" else t("common.device_cpu", threads=threads)
+
+
+page = st.navigation(
+    [
+        st.Page(path, title=t(title_key), icon=icon, url_path=url_path, default=(url_path is None))
+        for path, title_key, icon, url_path in PAGES
+    ]
+)
+
+with st.sidebar:
+    language_selector()
+    st.caption(t("common.device_line", device=_device_text()))
+
+page.run()

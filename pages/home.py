@@ -1,0 +1,33 @@
+"""Home: what AIGC Lab teaches, and a card for every page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.i18n import t
+
+# (page file, i18n key of its title, i18n key of its one-line description, icon); same files as app.PAGES.
+CARDS = [
+    ("pages/train.py", "nav.train", "home.card_train", ":material/model_training:"),
+    ("pages/latent.py", "nav.latent", "home.card_latent", ":material/explore:"),
+    ("pages/concepts.py", "nav.concepts", "home.card_concepts", ":material/functions:"),
+    ("pages/lessons.py", "nav.lessons", "home.card_lessons", ":material/school:"),
+    ("pages/playground.py", "nav.playground", "home.card_playground", ":material/scatter_plot:"),
+]
+
+st.title(t("home.title"))
+st.subheader(t("home.subtitle"))
+st.markdown(t("home.intro"))
+
+# ---------------------------------------------------------------------------------------------------------------
+# SPOT RESERVED: instant sample grid from a pretrained model (pretrained/<name>/), shown under
+# t("home.samples_heading"). Load the model with a st.cache_resource loader (immutable, shared), sample with a
+# fixed seed under torch.inference_mode(), show the grid with st.image. Not added yet.
+# ---------------------------------------------------------------------------------------------------------------
+
+st.header(t("home.pages_heading"))
+for row in range(0, len(CARDS), 3):
+    for column, (path, title_key, text_key, icon) in zip(st.columns(3), CARDS[row : row + 3]):
+        with column, st.container(border=True, height="stretch"):
+            st.page_link(path, label=t(title_key), icon=icon)
+            st.write(t(text_key))
