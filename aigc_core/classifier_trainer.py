@@ -42,10 +42,13 @@ def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator) ->
     """Translate each image by up to max_shift pixels (zero fill) -- (B, 1, 28, 28)."""
     if max_shift <= 0:
         return x
-    padded = F.pad(x, (max_shift,) * 4)
-    offsets = torch.randint(0, 2 * max_shift + 1, (x.shape[0], 2), generator=generator)
-    rows = [padded[i, :, dy : dy + 28, dx : dx + 28] for i, (dy, dx) in enumerate(offsets.tolist())]
-    return torch.stack(rows)
+    padded = F.pad(x, (max_shift,) * 4)  # (B, 1, 28 + 2s, 28 + 2s)
+    offsets = torch.randint(0, 2 * max_shift + 1, (x.shape[0], 2), generator=generator).to(x.device)
+    base = torch.arange(28, device=x.device)
+    rows = (base[None, :] + offsets[:, :1])[:, :, None]  # (B, 28, 1)
+    cols = (base[None, :] + offsets[:, 1:])[:, None, :]  # (B, 1, 28)
+    batch = torch.arange(x.shape[0], device=x.device)[:, None, None]
+    return padded[batch, 0, rows, cols].unsqueeze(1)  # (B, 1, 28, 28)
 
 
 class ClassifierTrainer:

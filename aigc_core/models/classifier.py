@@ -15,7 +15,7 @@ MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 @dataclass(frozen=True)
 class ClassifierConfig:
-    width: int = 32
+    width: int = 16  # 32 is no more accurate here and 10x slower to train on CPU
     features: int = 128
 
 

@@ -1,0 +1,217 @@
+"""Command line: `python -m aigc_core {presets,train,sample,evaluate}`.
+
+    python -m aigc_core train --model gan_mlp --steps 20000 --seed 0 --out pretrained/gan_mlp
+    python -m aigc_core sample pretrained/gan_mlp --out grid.png
+    python -m aigc_core evaluate pretrained/gan_mlp --json
+"""
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import TextIO
+
+import torch
+
+from . import evaluation, pixels
+from .checkpoints import load_checkpoint, save_checkpoint
+from .device import describe_device, pick_device
+from .errors import AigcError
+from .factory import trainer_from_preset
+from .gan_trainer import GANTrainer, generate
+from .models.classifier import Classifier
+from .models.gan import GAN, ToyGANConfig
+from .models.vae import VAE
+from .presets import PRESETS, get_preset
+
+
+class Progress:
+    """A one-line progress bar with rate and ETA, redrawn at most every 0.5 s (stderr)."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr, width: int = 28) -> None:
+        self.total, self.stream, self.width = total, stream, width
+        self.start = self._last = time.perf_counter()
+
+    def update(self, done: int, note: str = "", force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last < 0.5:
+            return
+        self._last = now
+        elapsed = now - self.start
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - done) / rate if rate > 0 else float("inf")
+        filled = int(self.width * done / max(self.total, 1))
+        bar = "#" * filled + "." * (self.width - filled)
+        self.stream.write(
+            f"\r[{bar}] {done}/{self.total} {rate:6.1f} it/s elapsed {_clock(elapsed)} ETA {_clock(eta)} {note}   "
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    if seconds == float("inf"):
+        return "--:--"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:d}:{secs:02d}"
+
+
+def _note(stats: object) -> str:
+    fields = asdict(stats)  # type: ignore[call-overload]
+    keys = [k for k in ("d_loss", "g_loss", "loss", "recon", "kl", "accuracy") if k in fields]
+    return " ".join(f"{k}={fields[k]:.3f}" for k in keys)
+
+
+def _metrics_for(model: torch.nn.Module, samples: int = 10_000) -> dict:
+    if isinstance(model, Classifier):
+        return {"accuracy": evaluation.classifier_accuracy(model)}
+    if isinstance(model, VAE):
+        return evaluation.vae_test_loss(model)
+    if isinstance(model, GAN) and not isinstance(model.config, ToyGANConfig):  # 2-D toy GANs have no image metrics
+        return evaluation.evaluate_gan(model, evaluation.load_classifier(), samples=samples)
+    return {}
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    preset = get_preset(args.model)
+    steps = args.steps if args.steps is not None else preset.steps
+    if args.dry_run:
+        steps = min(steps, 3)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = pick_device(args.device)
+    train_config = replace(preset.train_config, seed=args.seed)
+    if hasattr(train_config, "schedule_steps") and train_config.schedule_steps and not args.dry_run:
+        train_config = replace(train_config, schedule_steps=steps)  # the schedule spans the run
+    from .factory import build_trainer
+
+    trainer = build_trainer(preset.model_config, train_config, data=preset.data, device=device)
+    print(f"Training {preset.name} ({preset.summary}) for {steps} steps on {describe_device(device)}", file=sys.stderr)
+    progress = Progress(steps)
+    start = time.perf_counter()
+    stats = None
+    for done in range(1, steps + 1):
+        stats = trainer.step()
+        progress.update(done, _note(stats), force=done == steps)
+        if args.eval_every and done % args.eval_every == 0 and isinstance(trainer, GANTrainer) and preset.data == "mnist":
+            quick = evaluation.evaluate_gan(
+                trainer.model, evaluation.load_classifier(), samples=2000, generator=trainer.sampling_generator()
+            )
+            print(f"\n  step {done}: score {quick['classifier_score']:.2f} fid {quick['fid']:.2f} "
+                  f"counts {quick['class_counts']}", file=sys.stderr)
+    progress.close()
+    wall = time.perf_counter() - start
+    sampling_generator = trainer.sampling_generator() if isinstance(trainer, GANTrainer) else None
+    trainer.model.eval()
+    provenance = {
+        "preset": preset.name,
+        "data": preset.data,
+        "steps": steps,
+        "seed": args.seed,
+        "command": "python -m aigc_core " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "wall_seconds": round(wall, 1),
+        "device": describe_device(device),
+        "torch": torch.__version__,
+    }
+    out = Path(args.out)
+    save_checkpoint(out, trainer.model, sampling_generator=sampling_generator,
+                    train_config=_jsonable(train_config), provenance=provenance)
+    if not args.no_eval and not args.dry_run and preset.data == "mnist":
+        metrics = _metrics_for(load_checkpoint(out).model)
+        provenance["metrics"] = metrics
+        save_checkpoint(out, trainer.model, sampling_generator=sampling_generator,
+                        train_config=_jsonable(train_config), provenance=provenance)
+        print(json.dumps(metrics), file=sys.stderr)
+    print(f"Saved {out} after {steps} steps in {wall:.1f} s; last stats: {_note(stats) if stats else '-'}", file=sys.stderr)
+    return 0
+
+
+def _jsonable(config: object) -> dict:
+    return json.loads(json.dumps(asdict(config)))  # type: ignore[call-overload]
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from . import images  # Pillow is only needed here
+
+    checkpoint = load_checkpoint(args.checkpoint)
+    model = checkpoint.model
+    rng = torch.Generator().manual_seed(args.seed)
+    if isinstance(model, GAN):
+        out = generate(model.generator, model.sample_noise(args.n, rng))
+        if out.dim() == 2:
+            raise AigcError("This is a 2-D toy GAN; open it in the Playground page instead.")
+        pictures = pixels.signed_to_unit(out)
+    elif isinstance(model, VAE):
+        with torch.inference_mode():
+            pictures = torch.sigmoid(model.decode(model.sample_noise(args.n, rng)))
+    else:
+        raise AigcError("Only GAN and VAE checkpoints can draw samples.")
+    nrow = max(1, int(round(args.n**0.5)))
+    Path(args.out).write_bytes(images.to_png_bytes(images.upscale(images.make_grid(pictures, nrow), args.scale)))
+    print(f"Wrote {args.out} ({args.n} samples, seed {args.seed})", file=sys.stderr)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    model = load_checkpoint(args.checkpoint).model
+    result = _metrics_for(model, samples=args.samples)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def cmd_presets(_: argparse.Namespace) -> int:
+    for preset in PRESETS.values():
+        print(f"{preset.name:24s} {preset.family:10s} {preset.data:8s} {preset.steps:6d} steps  {preset.summary}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m aigc_core", description="AIGC Lab: train and evaluate GANs/VAEs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("presets", help="list the named recipes").set_defaults(func=cmd_presets)
+
+    train = sub.add_parser("train", help="train a preset and save a checkpoint folder")
+    train.add_argument("--model", required=True, choices=sorted(PRESETS), help="preset name")
+    train.add_argument("--steps", type=int, default=None, help="training steps (default: the preset's)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", required=True, help="output checkpoint folder")
+    train.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    train.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    train.add_argument("--eval-every", type=int, default=0, help="GANs: print a quick score every N steps")
+    train.add_argument("--no-eval", action="store_true", help="skip the final evaluation")
+    train.add_argument("--dry-run", action="store_true", help="3 steps, no evaluation (used by the tests)")
+    train.set_defaults(func=cmd_train)
+
+    sample = sub.add_parser("sample", help="write a PNG grid of samples")
+    sample.add_argument("checkpoint")
+    sample.add_argument("--out", default="samples.png")
+    sample.add_argument("--n", type=int, default=64)
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--scale", type=int, default=2)
+    sample.set_defaults(func=cmd_sample)
+
+    evaluate = sub.add_parser("evaluate", help="print metrics of a checkpoint")
+    evaluate.add_argument("checkpoint")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--samples", type=int, default=10_000)
+    evaluate.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AigcError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,73 @@
+"""Assemble a trainer from a preset or from explicit configs: the one place that knows which data
+source and pixel range each model family needs. Used by the CLI, the pages and the bench."""
+
+from functools import lru_cache
+from typing import Any
+
+import torch
+
+from .classifier_trainer import ClassifierTrainer, ClassifierTrainConfig
+from .errors import ConfigError
+from .gan_trainer import GANTrainConfig, GANTrainer
+from .mnist import ImageSource, PixelRange, load_mnist
+from .models.registry import architecture_of, build_model
+from .presets import Preset
+from .toy2d import TOY_DISTRIBUTIONS, PointSource
+from .vae_trainer import VAETrainConfig, VAETrainer
+
+Trainer = GANTrainer | VAETrainer | ClassifierTrainer
+
+
+@lru_cache(maxsize=8)
+def mnist_source(pixel_range: PixelRange, device: str = "cpu", split: str = "train") -> ImageSource:
+    """Shared, read-only MNIST source (one copy per range and device for the whole process)."""
+    return ImageSource(load_mnist(split), pixel_range=pixel_range, device=device)
+
+
+@lru_cache(maxsize=16)
+def toy_source(name: str, device: str = "cpu", seed: int = 0) -> PointSource:
+    return PointSource.from_name(name, seed=seed, device=device)
+
+
+def data_source(family: str, data: str, device: torch.device | str) -> Any:
+    device = str(torch.device(device))
+    if data == "mnist":
+        return mnist_source("signed" if family == "gan" else "unit", device)
+    if data in TOY_DISTRIBUTIONS and family == "gan":
+        return toy_source(data, device)
+    raise ConfigError(f"No data set {data!r} for a {family} model.")
+
+
+def build_trainer(
+    model_config: Any,
+    train_config: Any,
+    *,
+    data: str = "mnist",
+    device: torch.device | str = "cpu",
+    model: torch.nn.Module | None = None,
+    source: Any | None = None,
+) -> Trainer:
+    """A fresh trainer (or one continuing `model`) with the seed taken from `train_config`."""
+    family = architecture_of(model_config).family
+    train_config.validate()
+    if model is None:
+        model = build_model(model_config, seed=train_config.seed)
+    source = source if source is not None else data_source(family, data, device)
+    if family == "gan":
+        if not isinstance(train_config, GANTrainConfig):
+            raise ConfigError("A GAN needs a GANTrainConfig.")
+        return GANTrainer(model, source, train_config, device=device)
+    if family == "vae":
+        if not isinstance(train_config, VAETrainConfig):
+            raise ConfigError("A VAE needs a VAETrainConfig.")
+        return VAETrainer(model, source, train_config, device=device)
+    if not isinstance(train_config, ClassifierTrainConfig):
+        raise ConfigError("The classifier needs a ClassifierTrainConfig.")
+    return ClassifierTrainer(model, source, train_config, device=device)
+
+
+def trainer_from_preset(preset: Preset, *, seed: int | None = None, device: torch.device | str = "cpu") -> Trainer:
+    train_config = preset.train_config
+    if seed is not None:
+        train_config = type(train_config)(**{**train_config.__dict__, "seed": seed})
+    return build_trainer(preset.model_config, train_config, data=preset.data, device=device)

@@ -1,0 +1,107 @@
+"""Named recipes: a model config + a training config + a default length.
+
+The CLI trains `pretrained/<name>` from these, and the Train page offers the same names, so the
+README's commands and the app can never drift apart.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from .classifier_trainer import ClassifierTrainConfig
+from .errors import ConfigError
+from .gan_trainer import GANTrainConfig
+from .models.classifier import ClassifierConfig
+from .models.gan import ARTICLE_GAN, STRONG_MLP_GAN, DCGANConfig, MLPGANConfig, ToyGANConfig
+from .models.vae import VAEConvConfig, VAEMLPConfig
+from .optim import OptimizerConfig
+from .vae_trainer import VAETrainConfig
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    family: str  # "gan", "vae", "classifier"
+    data: str  # "mnist" or a toy distribution name
+    model_config: Any
+    train_config: Any
+    steps: int  # the length used for the shipped weights
+    summary: str
+
+
+def _adam(lr: float, beta1: float = 0.5, beta2: float = 0.999) -> OptimizerConfig:
+    return OptimizerConfig(kind="adam", lr=lr, beta1=beta1, beta2=beta2)
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            "classifier", "classifier", "mnist", ClassifierConfig(),
+            ClassifierTrainConfig(batch_size=128, optim=_adam(2e-3, 0.9), max_shift=2, schedule_steps=6000),
+            6000, "LeNet-style CNN with batch norm, random shifts, cosine schedule",
+        ),
+        Preset(
+            "gan_seed_mlp", "gan", "mnist", ARTICLE_GAN,
+            # The article's own settings (Adam 2e-4 / 1e-4, beta1 0.5, batch 64) with its bugs fixed;
+            # the non-saturating loss on logits replaces sigmoid + BCE.
+            GANTrainConfig(loss="non_saturating", batch_size=64, g_optim=_adam(2e-4), d_optim=_adam(1e-4)),
+            10000, "the source article's MLP GAN (z=100, 128-unit layers), bugs fixed",
+        ),
+        Preset(
+            "gan_seed_mlp_as_given", "gan", "mnist", ARTICLE_GAN,
+            # As close to the article's training as a correct program gets: saturating minimax loss.
+            GANTrainConfig(loss="minimax", batch_size=64, g_optim=_adam(2e-4), d_optim=_adam(1e-4)),
+            3000, "the article's MLP GAN with the saturating minimax loss (collapses)",
+        ),
+        Preset(
+            "gan_mlp", "gan", "mnist", STRONG_MLP_GAN,
+            GANTrainConfig(
+                loss="non_saturating", batch_size=64, g_optim=_adam(2e-4), d_optim=_adam(2e-4),
+                label_smoothing=0.1, ema=0.999,
+            ),
+            20000, "a wider MLP GAN (BatchNorm in G, label smoothing, EMA of G)",
+        ),
+        Preset(
+            "dcgan", "gan", "mnist", DCGANConfig(z_dim=64, width=32),
+            GANTrainConfig(
+                loss="non_saturating", batch_size=64, g_optim=_adam(2e-4), d_optim=_adam(2e-4),
+                label_smoothing=0.1, ema=0.999,
+            ),
+            12000, "DCGAN-style conv GAN (Radford et al.) with label smoothing and EMA of G",
+        ),
+        Preset(
+            "vae_mlp_z20", "vae", "mnist", VAEMLPConfig(z_dim=20, hidden=(512, 256)),
+            VAETrainConfig(batch_size=128, optim=_adam(1e-3, 0.9), schedule_steps=20000),
+            20000, "MLP VAE 784-512-256-20, cosine schedule",
+        ),
+        Preset(
+            "vae_mlp_z2", "vae", "mnist", VAEMLPConfig(z_dim=2, hidden=(512, 256)),
+            VAETrainConfig(batch_size=128, optim=_adam(1e-3, 0.9), schedule_steps=12000),
+            12000, "MLP VAE with a 2-D latent plane, for the manifold map",
+        ),
+        Preset(
+            "vae_conv", "vae", "mnist", VAEConvConfig(z_dim=16, width=32),
+            VAETrainConfig(batch_size=128, optim=_adam(1e-3, 0.9)),
+            3000, "convolutional VAE",
+        ),
+        Preset(
+            "toy_gan", "gan", "ring", ToyGANConfig(z_dim=2, hidden_layers=2, width=64),
+            GANTrainConfig(loss="non_saturating", batch_size=256, g_optim=_adam(1e-3), d_optim=_adam(1e-3)),
+            3000, "small MLP GAN for 2-D points",
+        ),
+    )
+}
+
+# What the Train page offers for live training: fast enough to show progress within a minute on 2 cores.
+LIVE_GAN_PRESETS = ("gan_mlp_live", "gan_seed_mlp", "dcgan")
+PRESETS["gan_mlp_live"] = Preset(
+    "gan_mlp_live", "gan", "mnist", MLPGANConfig(z_dim=64, g_hidden=(256, 512), d_hidden=(512, 256), slope=0.2, g_batchnorm=True),
+    GANTrainConfig(loss="non_saturating", batch_size=64, g_optim=_adam(2e-4), d_optim=_adam(2e-4), ema=0.99),
+    5000, "a mid-size MLP GAN that shows digits within a minute on 2 CPU cores",
+)
+
+
+def get_preset(name: str) -> Preset:
+    if name not in PRESETS:
+        raise ConfigError(f"Unknown preset {name!r}; choose one of {', '.join(sorted(PRESETS))}.")
+    return PRESETS[name]
