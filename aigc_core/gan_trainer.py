@@ -1,6 +1,8 @@
 """Step-wise GAN training: one call to `step()` = k discriminator updates + one generator update.
 
-`step_d()` and `step_g()` are exposed on their own for the step-by-step teaching mode (as in GAN Lab).
+`step_d()` and `step_g()` are exposed on their own for the step-by-step teaching mode (as in GAN Lab), and each
+is made of six public phase methods (begin_* -> generate_fake -> discriminate -> compute_loss -> compute_gradients
+-> apply_update) that the slow-motion mode (`aigc_core.slowmo`) calls one at a time.
 Every call returns a `GANStats` record of plain floats; nothing is printed or drawn here.
 """
 
@@ -78,6 +80,23 @@ class GANStats:
 _NAN = float("nan")
 
 
+@dataclass
+class UpdatePass:
+    """The tensors of one D or G update, filled in phase by phase (slow motion shows them between phases)."""
+
+    network: str  # "d" or "g": which network this pass updates
+    start: float  # perf_counter() at phase 1
+    z: torch.Tensor | None = None  # (B, z_dim)
+    real: torch.Tensor | None = None  # (B, ...) real batch (D's update only)
+    fake: torch.Tensor | None = None  # G(z), (B, ...)
+    real_scores: torch.Tensor | None = None  # D(x), raw scores (B, 1)
+    fake_scores: torch.Tensor | None = None  # D(G(z)), raw scores (B, 1)
+    loss: torch.Tensor | None = None
+    loss_value: float = _NAN
+    grad_norm: float = _NAN  # before clipping
+    parameters: list[torch.nn.Parameter] = field(default_factory=list)
+
+
 class GANTrainer:
     def __init__(
         self,
@@ -118,80 +137,125 @@ class GANTrainer:
             self.ema_generator = copy.deepcopy(self.model.generator).requires_grad_(False)
         self.config = config
 
-    # -- one update of each network ------------------------------------------------------------
+    # -- one update of each network, phase by phase -------------------------------------------
+    # step_d() and step_g() are each six small phases: sample z -> G(z) -> D scores -> loss -> gradients ->
+    # update. Slow motion (aigc_core.slowmo) calls the same phase methods one at a time, so the math exists once.
     def _lr(self, optim: OptimizerConfig) -> float:
         return cosine_lr(optim.lr, self.iteration, self.config.schedule_steps)
 
-    def _finish_update(self, name: str, parameters: list[torch.nn.Parameter], what: str) -> float:
-        """Clip (or just measure) the gradient norm, refuse non-finite gradients, then step."""
-        max_norm = self.config.clip_grad_norm if self.config.clip_grad_norm > 0 else math.inf
-        norm = float(torch.nn.utils.clip_grad_norm_(parameters, max_norm, foreach=True))
-        self.guard.check(norm, f"the {what} gradient norm", self.iteration)
-        optimizer = self.optimizers[name]
-        if self.config.schedule_steps > 0:
-            optim_config = self.config.g_optim if name == "g" else self.config.d_optim
-            apply_settings(optimizer, optim_config, lr=self._lr(optim_config))
-        optimizer.step()
-        return norm
-
-    def step_d(self) -> GANStats:
-        start = time.perf_counter()
+    def begin_d(self) -> "UpdatePass":
+        """Phase 1 (D): draw a real batch x and noise z."""
         cfg, model = self.config, self.model
         real = self.source.batch(cfg.batch_size, self.rng).to(self.device)
         z = model.sample_noise(cfg.batch_size, self.rng, self.device)
-        with torch.no_grad():
-            fake = model.generator(z)
-        scores = model.discriminator(torch.cat([real, fake]))  # one pass over (2B, ...)
-        real_scores, fake_scores = scores[: cfg.batch_size], scores[cfg.batch_size :]
-        loss = losses.discriminator_loss(cfg.loss, real_scores, fake_scores, label_smoothing=cfg.label_smoothing)
-        if cfg.loss == "wgan_gp":
-            loss = loss + cfg.gp_weight * losses.gradient_penalty(model.discriminator, real, fake, self.rng)
-        d_loss = float(loss.detach())
-        self.guard.check(d_loss, "the discriminator loss", self.iteration)
-        optimizer = self.optimizers["d"]
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        params = list(model.discriminator.parameters())
-        norm = self._finish_update("d", params, "discriminator")
-        if cfg.loss == "wgan":
-            with torch.no_grad():
-                torch._foreach_clamp_min_(params, -cfg.weight_clip)
-                torch._foreach_clamp_max_(params, cfg.weight_clip)
-        self.d_updates += 1
-        with torch.no_grad():
-            d_real = float(losses.discriminator_probability(cfg.loss, real_scores).mean())
-            d_fake = float(losses.discriminator_probability(cfg.loss, fake_scores).mean())
-        self.last = replace(
-            self.last, step=self.iteration, d_updates=self.d_updates, phase="d", d_loss=d_loss,
-            d_real=d_real, d_fake=d_fake, grad_norm_d=norm, seconds=time.perf_counter() - start,
-        )
-        return self.last
+        return UpdatePass("d", time.perf_counter(), z=z, real=real)
 
-    def step_g(self) -> GANStats:
-        start = time.perf_counter()
-        cfg, model = self.config, self.model
-        z = model.sample_noise(cfg.batch_size, self.rng, self.device)
-        model.discriminator.requires_grad_(False)  # gradients flow through D into G, but D is not updated
+    def begin_g(self) -> "UpdatePass":
+        """Phase 1 (G): draw noise z."""
+        z = self.model.sample_noise(self.config.batch_size, self.rng, self.device)
+        return UpdatePass("g", time.perf_counter(), z=z)
+
+    def generate_fake(self, p: "UpdatePass") -> None:
+        """Phase 2: G(z). For D's update G is fixed, so no graph is kept through it."""
+        if p.network == "d":
+            with torch.no_grad():
+                p.fake = self.model.generator(p.z)
+        else:
+            p.fake = self.model.generator(p.z)
+
+    def discriminate(self, p: "UpdatePass") -> None:
+        """Phase 3: D's scores on real and fake (D's update) or on fake only (G's update)."""
+        discriminator = self.model.discriminator
+        if p.network == "d":
+            scores = discriminator(torch.cat([p.real, p.fake]))  # one pass over (2B, ...)
+            p.real_scores, p.fake_scores = scores[: len(p.real)], scores[len(p.real) :]
+            return
+        # Gradients will flow through D into G, but D is not updated: build the graph without D's weights.
+        discriminator.requires_grad_(False)
         try:
-            fake_scores = model.discriminator(model.generator(z))
-            loss = losses.generator_loss(cfg.loss, fake_scores)
-            g_loss = float(loss.detach())
-            self.guard.check(g_loss, "the generator loss", self.iteration)
-            optimizer = self.optimizers["g"]
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            p.fake_scores = discriminator(p.fake)
         finally:
-            model.discriminator.requires_grad_(True)
-        norm = self._finish_update("g", list(model.generator.parameters()), "generator")
+            discriminator.requires_grad_(True)
+
+    def compute_loss(self, p: "UpdatePass") -> None:
+        """Phase 4: the loss of the network being updated (refuses a non-finite value)."""
+        cfg = self.config
+        if p.network == "d":
+            loss = losses.discriminator_loss(cfg.loss, p.real_scores, p.fake_scores, label_smoothing=cfg.label_smoothing)
+            if cfg.loss == "wgan_gp":
+                loss = loss + cfg.gp_weight * losses.gradient_penalty(self.model.discriminator, p.real, p.fake, self.rng)
+            what = "the discriminator loss"
+        else:
+            loss = losses.generator_loss(cfg.loss, p.fake_scores)
+            what = "the generator loss"
+        p.loss = loss
+        p.loss_value = float(loss.detach())
+        self.guard.check(p.loss_value, what, self.iteration)
+
+    def compute_gradients(self, p: "UpdatePass") -> None:
+        """Phase 5: backpropagate, then clip (or just measure) the gradient norm; refuses non-finite gradients."""
+        optimizer = self.optimizers[p.network]
+        optimizer.zero_grad(set_to_none=True)
+        p.loss.backward()
+        network = self.model.discriminator if p.network == "d" else self.model.generator
+        p.parameters = list(network.parameters())
+        max_norm = self.config.clip_grad_norm if self.config.clip_grad_norm > 0 else math.inf
+        p.grad_norm = float(torch.nn.utils.clip_grad_norm_(p.parameters, max_norm, foreach=True))
+        what = "discriminator" if p.network == "d" else "generator"
+        self.guard.check(p.grad_norm, f"the {what} gradient norm", self.iteration)
+
+    def apply_update(self, p: "UpdatePass") -> GANStats:
+        """Phase 6: the optimizer step (plus WGAN weight clipping / EMA and bookkeeping); returns the stats."""
+        cfg = self.config
+        optimizer = self.optimizers[p.network]
+        if cfg.schedule_steps > 0:
+            optim_config = cfg.g_optim if p.network == "g" else cfg.d_optim
+            apply_settings(optimizer, optim_config, lr=self._lr(optim_config))
+        optimizer.step()
+        if p.network == "d":
+            if cfg.loss == "wgan":
+                with torch.no_grad():
+                    torch._foreach_clamp_min_(p.parameters, -cfg.weight_clip)
+                    torch._foreach_clamp_max_(p.parameters, cfg.weight_clip)
+            self.d_updates += 1
+            with torch.no_grad():
+                d_real = float(losses.discriminator_probability(cfg.loss, p.real_scores).mean())
+                d_fake = float(losses.discriminator_probability(cfg.loss, p.fake_scores).mean())
+            self.last = replace(
+                self.last, step=self.iteration, d_updates=self.d_updates, phase="d", d_loss=p.loss_value,
+                d_real=d_real, d_fake=d_fake, grad_norm_d=p.grad_norm, seconds=time.perf_counter() - p.start,
+            )
+            return self.last
         self.iteration += 1
         self._update_ema()
         self.guard.maybe_take(self.iteration)
         with torch.no_grad():
-            d_fake = float(losses.discriminator_probability(cfg.loss, fake_scores).mean())
+            d_fake = float(losses.discriminator_probability(cfg.loss, p.fake_scores).mean())
         self.last = replace(
-            self.last, step=self.iteration, d_updates=self.d_updates, phase="g", g_loss=g_loss,
-            d_fake=d_fake, grad_norm_g=norm, seconds=time.perf_counter() - start,
+            self.last, step=self.iteration, d_updates=self.d_updates, phase="g", g_loss=p.loss_value,
+            d_fake=d_fake, grad_norm_g=p.grad_norm, seconds=time.perf_counter() - p.start,
         )
+        return self.last
+
+    def _run(self, p: "UpdatePass") -> GANStats:
+        self.generate_fake(p)
+        self.discriminate(p)
+        self.compute_loss(p)
+        self.compute_gradients(p)
+        return self.apply_update(p)
+
+    def step_d(self) -> GANStats:
+        """One discriminator update."""
+        return self._run(self.begin_d())
+
+    def step_g(self) -> GANStats:
+        """One generator update (ends an iteration)."""
+        return self._run(self.begin_g())
+
+    def finish_iteration(self, d_stats: GANStats, g_stats: GANStats, start: float) -> GANStats:
+        """The record of a whole iteration. D(G(z)) is reported as D saw it during its own update, so D(x) and
+        D(G(z)) are comparable."""
+        self.last = replace(g_stats, phase="both", d_fake=d_stats.d_fake, seconds=time.perf_counter() - start)
         return self.last
 
     def step(self) -> GANStats:
@@ -199,10 +263,7 @@ class GANTrainer:
         start = time.perf_counter()
         for _ in range(self.config.d_steps):
             d_stats = self.step_d()
-        g_stats = self.step_g()
-        # Report D(G(z)) as D saw it during its own update, so D(x) and D(G(z)) are comparable.
-        self.last = replace(g_stats, phase="both", d_fake=d_stats.d_fake, seconds=time.perf_counter() - start)
-        return self.last
+        return self.finish_iteration(d_stats, self.step_g(), start)
 
     # -- sampling ------------------------------------------------------------------------------
     @torch.no_grad()
