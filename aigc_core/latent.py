@@ -127,4 +127,6 @@ def pca(z: torch.Tensor, k: int = 2) -> PCAResult:
     variance = singular**2
     total = variance.sum()
     ratio = variance[:k] / total if total > 0 else torch.zeros(k, dtype=torch.float64, device=x.device)
-    return PCAResult(mean=mean.to(z.dtype), components=components.to(z.dtype), explained_variance_ratio=ratio.to(z.dtype))
+    return PCAResult(
+        mean=mean.to(z.dtype), components=components.to(z.dtype), explained_variance_ratio=ratio.to(z.dtype)
+    )

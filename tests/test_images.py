@@ -129,6 +129,16 @@ def test_palette_la_and_16_bit_modes():
     assert_mnist_like(preprocess_digit(encode(Image.fromarray(grey))))
 
 
+def test_exif_rotation_is_applied():
+    # A phone stores the picture sideways plus an EXIF tag saying "rotate 90° clockwise to display".
+    sideways = draw_seven().transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    digit = preprocess_digit(encode(sideways, "JPEG", quality=95, exif=exif))
+    upright = preprocess_digit(encode(draw_seven(), "JPEG", quality=95))
+    assert np.abs(digit - upright).mean() < 0.05
+
+
 def test_animated_gif_uses_first_frame():
     tall = draw_seven(mode="L").convert("P")
     wide = Image.new("L", (200, 300), 255)
