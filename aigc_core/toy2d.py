@@ -36,7 +36,7 @@ _NOISE_STD = 0.05  # jitter for the line, moons and spiral
 
 # A sample "belongs" to a mode when it is within ~3 standard deviations of its centre.
 # Only the distributions with discrete modes (those for which mode_centers is not None) have an entry.
-MODE_RADIUS: Mapping[str, float] = MappingProxyType({"ring": 3 * _RING_STD, "grid": 3 * _GRID_STD})
+MODE_RADIUS: Mapping[str, float] = MappingProxyType({"ring": round(3 * _RING_STD, 6), "grid": round(3 * _GRID_STD, 6)})
 
 
 def mode_centers(name: str) -> torch.Tensor | None:
