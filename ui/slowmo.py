@@ -1,0 +1,191 @@
+"""Slow motion for any `GANTrainer` (MNIST images or 2-D toy points): one iteration, phase by phase.
+
+The panel walks the trainer with `aigc_core.slowmo.SlowMotion` (the trainer's own phase methods, so the weights
+really change at the update phases), and shows for the phase just run: its number and translated caption, the
+feedback-loop diagram with that phase lit up and live values on its edges, the real numbers it produced, and
+the real / fake samples of the batch.
+
+Use it from any page::
+
+    from ui.slowmo import slow_motion_panel
+    record = slow_motion_panel(trainer, "train", on_iteration=history.append)
+
+- ``key_prefix`` keeps widget keys and the session-state stepper apart (one panel per prefix and page).
+- ``show_samples(record, real, fake)``: draw the samples your way (e.g. a scatter plot of 2-D points); ``real`` and
+  ``fake`` are the latest tensors of this iteration (CPU, possibly None). The default draws MNIST-shaped
+  tensors ``(N, 1, 28, 28)`` in [-1, 1] as image grids and ``(N, 2)`` points as a scatter plot.
+- ``on_iteration(stats)`` is called with the iteration's `GANStats` when the walk completes one (record it like
+  any other step); ``on_diverged(exc)`` when a phase raises `TrainingDiverged` (the panel also shows the error).
+- Returns the `PhaseRecord` of the phase shown, or None before the first phase.
+
+Other helpers: ``gan_labels()`` / ``vae_labels()`` (translated diagram labels for ``aigc_core.diagrams``),
+``phase_title(key)`` / ``phase_caption(key)``, ``stepper(trainer, key_prefix)`` (the session's `SlowMotion`).
+Nothing here calls ``.backward()``: all of that happens in ``aigc_core``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from aigc_core import images, pixels
+from aigc_core.diagrams import GAN_LABEL_KEYS, VAE_LABEL_KEYS, format_value, gan_diagram
+from aigc_core.errors import TrainingDiverged
+from aigc_core.gan_trainer import GANStats, GANTrainer
+from aigc_core.slowmo import PHASE_KEYS, PhaseRecord, SlowMotion
+from ui.i18n import t
+from ui.mermaid import render_mermaid
+
+SampleView = Callable[[PhaseRecord | None, torch.Tensor | None, torch.Tensor | None], None]
+
+# The order values are listed in, whatever phase produced them.
+_VALUE_ORDER = ("batch", "z_dim", "z_mean", "z_std", "d_real", "d_fake", "d_loss", "g_loss", "grad_d", "grad_g",
+                "step_d", "step_g", "lr")
+
+
+def gan_labels() -> dict[str, str]:
+    return {key: t(f"slowmo.gan_label.{key}") for key in GAN_LABEL_KEYS}
+
+
+def vae_labels() -> dict[str, str]:
+    return {key: t(f"slowmo.vae_label.{key}") for key in VAE_LABEL_KEYS}
+
+
+def phase_title(key: str) -> str:
+    return t(f"slowmo.phase.{key}.title")
+
+
+def phase_caption(key: str) -> str:
+    return t(f"slowmo.phase.{key}.caption")
+
+
+def stepper(trainer: GANTrainer, key_prefix: str) -> SlowMotion:
+    """This session's slow-motion stepper for `trainer` (a new one when the trainer was replaced)."""
+    state_key = f"{key_prefix}_slowmo_stepper"
+    current = st.session_state.get(state_key)
+    if current is None or current.trainer is not trainer:
+        current = SlowMotion(trainer)
+        st.session_state[state_key] = current
+    return current
+
+
+def _format(key: str, value: float) -> str:
+    if key in ("batch", "z_dim"):
+        return f"{int(value)}"
+    if key == "lr":
+        return f"{value:.2g}"
+    return format_value(value)
+
+
+def default_samples(record: PhaseRecord | None, real: torch.Tensor | None, fake: torch.Tensor | None) -> None:
+    """MNIST-shaped tensors as image grids, 2-D points as one scatter plot."""
+    shown = [(x, label) for x, label in ((real, "real"), (fake, "fake")) if x is not None]
+    if not shown:
+        return
+    if shown[0][0].ndim == 4:
+        for x, label in shown:
+            grid = images.make_grid(pixels.signed_to_unit(x), nrow=8)
+            st.image(images.upscale(grid, 3), caption=t(f"slowmo.{label}_samples"))
+        return
+    figure = go.Figure()
+    for x, label in shown:
+        figure.add_scatter(x=x[:, 0].tolist(), y=x[:, 1].tolist(), mode="markers", name=t(f"slowmo.{label}_points"),
+                           marker={"size": 7, "color": "#1e88e5" if label == "real" else "#e65100"})
+    figure.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h"})
+    figure.update_yaxes(scaleanchor="x", scaleratio=1)
+    st.plotly_chart(figure, config={"displayModeBar": False})
+
+
+def _latest(slow: SlowMotion, attribute: str) -> torch.Tensor | None:
+    for record in reversed(slow.history):
+        value = getattr(record, attribute)
+        if value is not None:
+            return value
+    return None
+
+
+def _phase_list(slow: SlowMotion, current: PhaseRecord | None, k: int) -> str:
+    done_keys = {r.key for r in slow.history}
+    lines = []
+    for number, key in enumerate(PHASE_KEYS, start=1):
+        text = f"{number}. {phase_title(key)}"
+        if current is not None and key == current.key:
+            lines.append(f"- ▶ **{text}**")
+        elif key in done_keys:
+            lines.append(f"- ✓ {text}")
+        else:
+            lines.append(f"- ○ {text}")
+        if key == "d_update" and k > 1:
+            lines.append(f"  {t('slowmo.repeat_d', k=k)}")
+    return "\n".join(lines)
+
+
+def slow_motion_panel(
+    trainer: GANTrainer,
+    key_prefix: str,
+    *,
+    show_samples: SampleView | None = None,
+    on_iteration: Callable[[GANStats], None] | None = None,
+    on_diverged: Callable[[TrainingDiverged], None] | None = None,
+    diagram_height: int = 360,
+) -> PhaseRecord | None:
+    """Draw the slow-motion panel for `trainer` and handle its buttons. See the module docstring."""
+    slow = stepper(trainer, key_prefix)
+    st.caption(t("slowmo.intro"))
+    columns = st.columns(3)
+    next_clicked = columns[0].button(t("slowmo.next"), help=t("slowmo.next_help"), type="primary",
+                                     key=f"{key_prefix}_slowmo_next", icon=":material/skip_next:",
+                                     width="stretch")
+    finish_clicked = columns[1].button(t("slowmo.finish"), help=t("slowmo.finish_help"),
+                                       key=f"{key_prefix}_slowmo_finish", icon=":material/fast_forward:",
+                                       width="stretch")
+    restart_clicked = columns[2].button(t("slowmo.restart"), help=t("slowmo.restart_help"),
+                                        key=f"{key_prefix}_slowmo_restart", icon=":material/restart_alt:",
+                                        width="stretch", disabled=not slow.in_progress)
+    try:
+        if restart_clicked:
+            slow.reset()
+        elif next_clicked:
+            record = slow.advance()
+            if record.iteration_done and on_iteration is not None:
+                on_iteration(record.stats)
+        elif finish_clicked:
+            stats = slow.finish_iteration()
+            if on_iteration is not None:
+                on_iteration(stats)
+    except TrainingDiverged as exc:
+        st.error(t("slowmo.diverged", message=str(exc)), icon=":material/warning:")
+        if on_diverged is not None:
+            on_diverged(exc)
+
+    current = slow.history[-1] if slow.history else None
+    k = trainer.config.d_steps
+    if current is None:
+        st.info(t("slowmo.not_started"))
+    else:
+        st.markdown(f"#### {t('slowmo.phase_heading', number=current.number, total=len(PHASE_KEYS), title=phase_title(current.key))}")
+        turn = t("slowmo.d_turn", round=current.d_round, k=k) if current.network == "d" else t("slowmo.g_turn")
+        st.caption(turn)
+        st.write(phase_caption(current.key))
+        if current.iteration_done:
+            st.success(t("slowmo.iteration_done", step=trainer.iteration))
+        else:
+            st.caption(t("slowmo.next_up", number=slow.next_number, title=phase_title(slow.next_key)))
+
+    left, right = st.columns([3, 2])
+    with left:
+        source = gan_diagram(phase=current.key if current else None, values=slow.diagram_values, labels=gan_labels())
+        render_mermaid(source, height=diagram_height, key=f"{key_prefix}_slowmo_diagram")
+    with right:
+        if current is not None and current.values:
+            st.markdown(f"**{t('slowmo.values_heading')}**")
+            rows = [f"| {t(f'slowmo.value.{key}')} | {_format(key, current.values[key])} |"
+                    for key in _VALUE_ORDER if key in current.values]
+            st.markdown("| | |\n|---|---:|\n" + "\n".join(rows))
+        (show_samples or default_samples)(current, _latest(slow, "real"), _latest(slow, "fake"))
+    with st.expander(t("slowmo.phases_heading"), expanded=False):
+        st.markdown(_phase_list(slow, current, k))
+    return current
