@@ -425,3 +425,15 @@ def set_sticky(param: Param, state_key: str, value: Value) -> None:
             del st.query_params[param.key]
     else:
         st.query_params[param.key] = encode_value(param, value)
+
+
+def language_notices() -> list[Notice]:
+    """Call before `ui.i18n.current_language`: an unknown ``?lang=`` is removed from the URL and reported."""
+    from ui.i18n import DEFAULT_LANG, LANGUAGES, QUERY_PARAM
+
+    raw = st.query_params.get(QUERY_PARAM)
+    if raw is None or raw in LANGUAGES:
+        return []
+    del st.query_params[QUERY_PARAM]
+    param = Param(QUERY_PARAM, DEFAULT_LANG, choices=tuple(LANGUAGES), label="common.language")
+    return [Notice(param.key, raw, "not_a_choice", param.default, param)]
