@@ -37,8 +37,8 @@ PRESETS: dict[str, Preset] = {
     for p in (
         Preset(
             "classifier", "classifier", "mnist", ClassifierConfig(),
-            ClassifierTrainConfig(batch_size=128, optim=_adam(2e-3, 0.9), max_shift=2, schedule_steps=6000),
-            6000, "LeNet-style CNN with batch norm, random shifts, cosine schedule",
+            ClassifierTrainConfig(batch_size=128, optim=_adam(2e-3, 0.9), max_shift=2, schedule_steps=3500),
+            3500, "LeNet-style CNN with batch norm, random shifts, cosine schedule",
         ),
         Preset(
             "gan_seed_mlp", "gan", "mnist", ARTICLE_GAN,
