@@ -71,7 +71,7 @@ def load_mnist(split: Split = "train", folder: str | Path | None = None) -> Digi
 
 def to_tensor(images: np.ndarray, pixel_range: PixelRange, device: torch.device | str = "cpu") -> torch.Tensor:
     """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in the model's range."""
-    raw = torch.from_numpy(np.ascontiguousarray(images)).to(device).unsqueeze(1)
+    raw = torch.from_numpy(np.array(images)).to(device).unsqueeze(1)  # copy: the cached arrays are read-only
     return pixels.uint8_to_signed(raw) if pixel_range == "signed" else pixels.uint8_to_unit(raw)
 
 
