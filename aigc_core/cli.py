@@ -1,6 +1,7 @@
 """Command line: `python -m aigc_core {presets,train,sample,evaluate}`.
 
     python -m aigc_core train --model gan_mlp --steps 20000 --seed 0 --out pretrained/gan_mlp
+    python -m aigc_core train --model toy_gan --data moons --seed 0 --out pretrained/toy_moons
     python -m aigc_core sample pretrained/gan_mlp --out grid.png
     python -m aigc_core evaluate pretrained/gan_mlp --json
 """
@@ -19,13 +20,14 @@ import torch
 from . import evaluation, pixels
 from .checkpoints import load_checkpoint, save_checkpoint
 from .device import describe_device, pick_device
-from .errors import AigcError
+from .errors import AigcError, ConfigError
 from .factory import trainer_from_preset
 from .gan_trainer import GANTrainer, generate
 from .models.classifier import Classifier
 from .models.gan import GAN, ToyGANConfig
 from .models.vae import VAE
-from .presets import PRESETS, get_preset
+from .presets import PRESETS, Preset, get_preset
+from .toy2d import TOY_DISTRIBUTIONS
 
 
 class Progress:
@@ -80,6 +82,7 @@ def _metrics_for(model: torch.nn.Module, samples: int = 10_000) -> dict:
 
 def cmd_train(args: argparse.Namespace) -> int:
     preset = get_preset(args.model)
+    data = _data_for(preset, args.data)
     steps = args.steps if args.steps is not None else preset.steps
     if args.dry_run:
         steps = min(steps, 3)
@@ -91,8 +94,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         train_config = replace(train_config, schedule_steps=steps)  # the schedule spans the run
     from .factory import build_trainer
 
-    trainer = build_trainer(preset.model_config, train_config, data=preset.data, device=device)
-    print(f"Training {preset.name} ({preset.summary}) for {steps} steps on {describe_device(device)}", file=sys.stderr)
+    trainer = build_trainer(preset.model_config, train_config, data=data, device=device)
+    on_data = f" on {data}" if data != preset.data else ""
+    print(f"Training {preset.name} ({preset.summary}){on_data} for {steps} steps on {describe_device(device)}",
+          file=sys.stderr)
     progress = Progress(steps)
     start = time.perf_counter()
     stats = None
@@ -111,7 +116,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     trainer.model.eval()
     provenance = {
         "preset": preset.name,
-        "data": preset.data,
+        "data": data,
         "steps": steps,
         "seed": args.seed,
         "command": "python -m aigc_core " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
@@ -130,6 +135,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(json.dumps(metrics), file=sys.stderr)
     print(f"Saved {out} after {steps} steps in {wall:.1f} s; last stats: {_note(stats) if stats else '-'}", file=sys.stderr)
     return 0
+
+
+def _data_for(preset: Preset, data: str | None) -> str:
+    """The data set to train on: the preset's, or `--data` (a 2-D distribution, for the toy presets only)."""
+    if data is None or data == preset.data:
+        return preset.data
+    if preset.data not in TOY_DISTRIBUTIONS:
+        raise ConfigError(f"--data applies to the 2-D toy presets only; {preset.name} trains on {preset.data}.")
+    return data
 
 
 def _jsonable(config: object) -> dict:
@@ -182,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a preset and save a checkpoint folder")
     train.add_argument("--model", required=True, choices=sorted(PRESETS), help="preset name")
+    train.add_argument("--data", choices=TOY_DISTRIBUTIONS, default=None,
+                       help="toy presets: the 2-D distribution to train on (default: the preset's)")
     train.add_argument("--steps", type=int, default=None, help="training steps (default: the preset's)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", required=True, help="output checkpoint folder")

@@ -1,8 +1,47 @@
-"""Placeholder for the playground page, created by the app shell. Replace this file with the real page."""
+"""2-D GAN Playground: train a small GAN on points in the plane and watch D's verdict, G's manifold and the
+gradients that move G's samples (after GAN Lab, Kahng et al., 2018), one run or two side by side.
+
+A thin page: widgets in `ui.playground_controls`, your own points in `ui.playground_data`, session state in
+`ui.playground_state`, the live figure and slow motion in `ui.playground_live`; all math in `aigc_core`.
+"""
 
 import streamlit as st
 
+from ui import playground_controls as controls
+from ui import playground_live as live
+from ui import playground_state as state
 from ui.i18n import t
+from ui.playground_data import custom_points_editor
 
-st.title(t("nav.playground"))
-st.info(t("common.coming_soon"))
+st.title(t("playground.title"))
+st.caption(t("playground.intro"))
+
+controls.init_defaults()
+settings = controls.sidebar_settings()
+if settings[0].data == "custom":
+    custom_points_editor()
+
+run, pending, error = state.sync(settings)
+controls.toolbar(ready=run is not None, compare=run is not None and run.compare)
+
+if error:
+    st.error(t("playground.settings_error", message=error), icon=":material/error:")
+message = st.session_state.pop(state.ERROR_KEY, None)
+if message:
+    st.error(message, icon=":material/warning:")
+if pending:
+    names = ", ".join(t(f"playground.field.{name}") for name in pending)
+    st.warning(t("playground.pending_reset", names=names), icon=":material/restart_alt:")
+if run is not None and run.pretrained_steps:
+    st.caption(t("playground.pretrained_loaded", steps=f"{run.pretrained_steps:,}"))
+
+if run is None:
+    st.info(t("playground.need_points"), icon=":material/info:")
+elif st.session_state.get("pg_slowmo") and not run.compare:
+    live.slow_motion(run)
+else:
+    live.abandon_slow_motion(run)
+    live.live_fragment(bool(st.session_state.get(state.PLAYING_KEY)))
+
+with st.expander(t("playground.how_heading")):
+    st.markdown(t("playground.how_text"))

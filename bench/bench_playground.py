@@ -1,0 +1,116 @@
+"""Playground throughput: training + redrawing as the page does it, against the bare trainer, in the same run.
+
+    .venv/bin/python bench/bench_playground.py                  # ring, 6 s per measurement
+    .venv/bin/python bench/bench_playground.py --threads 1 --redraw-every 50 --compare
+
+"bare"  : GANTrainer.step() in a loop (the page's model and settings: `PlaygroundSettings()` defaults).
+"page"  : what one live redraw of pages/playground.py costs on the server: `run_slice` (at most N iterations or
+          0.25 s), the frame (`playground.compute_view`: D heatmap 40x40, G manifold, gradient arrows, KL/JS,
+          mode coverage), the history row, the Plotly figure, and its JSON (what st.plotly_chart sends).
+Prints figures (steps/s, redraws/s, milliseconds per part), not a pass/fail. The goal in issue 5 is >= 5 redraws/s
+while training >= 200 steps/s on 2 CPU cores. Browser-side drawing is not included (see the e2e test's figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import streamlit.logger  # noqa: E402
+
+streamlit.logger.set_log_level("error")  # ui.i18n.t outside `streamlit run` warns about the missing session
+
+import plotly.io  # noqa: E402
+import torch  # noqa: E402
+
+from aigc_core import playground as pg  # noqa: E402
+from aigc_core.factory import toy_source  # noqa: E402
+from aigc_core.slicing import run_slice  # noqa: E402
+from ui.playground_figure import LAYERS, build_figure  # noqa: E402
+from ui.playground_live import SLICE_SECONDS  # noqa: E402
+
+
+def bare(settings: pg.PlaygroundSettings, seconds: float) -> float:
+    trainer = pg.build_trainer(settings, toy_source(settings.data))
+    for _ in range(20):  # warm-up
+        trainer.step()
+    start, steps = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        trainer.step()
+        steps += 1
+    return steps / (time.perf_counter() - start)
+
+
+def page(settings: list[pg.PlaygroundSettings], seconds: float, redraw_every: int) -> dict[str, float]:
+    source = toy_source(settings[0].data)
+    if len(settings) == 2:
+        runner = pg.build_pair(settings[0], settings[1], source)
+        trainers = list(runner.trainers)
+    else:
+        runner = pg.build_trainer(settings[0], source)
+        trainers = [runner]
+    real = pg.shown_real(source, 0)
+    noise = pg.view_noise(trainers[0].model, 0)
+    histories = [pg.History() for _ in trainers]
+    layers = set(LAYERS)
+    parts: dict[str, list[float]] = {"train": [], "view": [], "figure": [], "json": []}
+    start, steps, redraws, size = time.perf_counter(), 0, 0, 0
+    while time.perf_counter() - start < seconds:
+        t0 = time.perf_counter()
+        records = run_slice(runner, SLICE_SECONDS, redraw_every)
+        t1 = time.perf_counter()
+        views = [pg.compute_view(tr, data=settings[0].data, real_shown=real, noise=noise) for tr in trainers]
+        for index, (trainer, history, view) in enumerate(zip(trainers, histories, views)):
+            rows = [r[index] for r in records] if len(trainers) == 2 else records
+            history.record(trainer.iteration, *pg.mean_losses(rows, trainer.last), view.kl, view.js)
+        t2 = time.perf_counter()
+        figure = build_figure(views, histories, layers, run_labels=("A", "B")[: len(views)])
+        t3 = time.perf_counter()
+        size = len(plotly.io.to_json(figure.to_dict(), validate=False))  # as st.plotly_chart serialises it
+        t4 = time.perf_counter()
+        for name, value in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+            parts[name].append(value)
+        steps += len(records)
+        redraws += 1
+    elapsed = time.perf_counter() - start
+    result = {"steps_per_s": steps / elapsed, "redraws_per_s": redraws / elapsed, "json_kb": size / 1024}
+    result.update({f"{name}_ms": 1000 * statistics.median(values) for name, values in parts.items()})
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="ring")
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of each measurement")
+    parser.add_argument("--redraw-every", type=int, default=50, help="N: iterations per redraw (the page's default)")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = leave torch's default)")
+    parser.add_argument("--compare", action="store_true", help="also measure two runs side by side")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    settings = replace(pg.PlaygroundSettings(), data=args.data)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; data {args.data}; model "
+          f"{settings.hidden_layers}x{settings.width}, batch {settings.batch_size}, k {settings.d_steps}; "
+          f"redraw every {args.redraw_every} iterations (slice <= {SLICE_SECONDS} s)")
+    bare_rate = bare(settings, args.seconds)
+    print(f"bare trainer          : {bare_rate:8.1f} steps/s")
+    runs = [("page (one run)", [settings])]
+    if args.compare:
+        runs.append(("page (side by side)", [settings, replace(settings, loss="minimax")]))
+    for label, configs in runs:
+        r = page(configs, args.seconds, args.redraw_every)
+        print(f"{label:22s}: {r['steps_per_s']:8.1f} steps/s ({100 * r['steps_per_s'] / bare_rate:.0f}% of bare), "
+              f"{r['redraws_per_s']:.1f} redraws/s; per redraw (median): train {r['train_ms']:.0f} ms, "
+              f"frame {r['view_ms']:.0f} ms, figure {r['figure_ms']:.0f} ms, JSON {r['json_ms']:.0f} ms "
+              f"({r['json_kb']:.0f} KB)")
+    print("goal (issue 5): >= 5 redraws/s while training >= 200 steps/s on 2 CPU cores")
+
+
+if __name__ == "__main__":
+    main()

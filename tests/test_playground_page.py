@@ -1,0 +1,240 @@
+"""The 2-D playground page under AppTest: every control does what a user would notice.
+
+Each test starts from a fresh session; training is kept to a few small steps (batch 16) so the file stays quick.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from aigc_core.errors import TrainingDiverged
+from aigc_core.evaluation import PRETRAINED_DIR
+from aigc_core.playground import pretrained_name
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "playground.py")
+
+
+def _page(lang: str | None = None, **state: object) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    if lang:
+        at.query_params["lang"] = lang
+    at.session_state["pg_batch"] = 16  # small batches: the tests check behaviour, not learning
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    text = " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.error, *at.warning, *at.info])
+    labels = " ".join(str(getattr(w, "label", "")) for w in [*at.button, *at.toggle, *at.selectbox, *at.slider])
+    assert "⟦" not in text + labels, "a translation key is missing"
+
+
+def _run(at: AppTest):
+    return at.session_state["pg_run"]
+
+
+def _spec(at: AppTest, index: int = 0) -> dict:
+    return json.loads(at.get("plotly_chart")[index].proto.spec)
+
+
+def _trace_types(at: AppTest) -> list[str]:
+    return [trace.get("type", "scatter") for trace in _spec(at)["data"]]
+
+
+@pytest.mark.parametrize("lang, title", [("en", "2-D GAN Playground"), ("zh", "二维 GAN 演练场")])
+def test_page_draws_the_plane_and_charts_in_both_languages(lang, title):
+    at = _page(lang)
+    _ok(at)
+    assert at.title[0].value == title
+    figure = _spec(at)
+    assert "heatmap" in _trace_types(at)
+    names = [trace.get("name") for trace in figure["data"]]
+    assert len(names) >= 9  # heatmap, manifold, real, fake, arrows, 4 curves
+    assert len(at.metric) == 6
+
+
+def test_d_step_g_step_and_one_iteration():
+    at = _page(pg_k=2)
+    at.button(key="pg_step_d").click().run()
+    trainer = _run(at).trainers[0]
+    assert (trainer.d_updates, trainer.iteration) == (1, 0)
+    at.button(key="pg_step_g").click().run()
+    assert (trainer.d_updates, trainer.iteration) == (1, 1)
+    at.button(key="pg_step_both").click().run()  # k = 2 D updates, then one G update
+    assert (trainer.d_updates, trainer.iteration) == (3, 2)
+    assert _run(at).histories[0].step[-1] == 2
+    assert at.metric[0].value == "2"
+    _ok(at)
+
+
+def test_play_trains_between_redraws_and_pause_stops(monkeypatch):
+    at = _page(pg_redraw=3)
+    at.button(key="pg_play_button").click().run()
+    assert at.session_state["pg_playing"] is True
+    assert at.button(key="pg_play_button").label == "Pause"
+    trainer = _run(at).trainers[0]
+    first = trainer.iteration
+    assert 1 <= first <= 3  # one slice: at most "redraw every" iterations
+    at.run()  # the fragment's next timed run does the same
+    assert trainer.iteration > first
+    at.button(key="pg_play_button").click().run()
+    assert at.session_state["pg_playing"] is False
+    stopped = trainer.iteration
+    at.run()
+    assert trainer.iteration == stopped
+    _ok(at)
+
+
+def test_live_setting_applies_from_the_next_step_without_reset():
+    at = _page()
+    at.button(key="pg_step_both").click().run()
+    trainer = _run(at).trainers[0]
+    at.selectbox(key="pg_loss").select("least_squares").run()
+    at.select_slider(key="pg_d_lr").set_value(0.01).run()
+    assert _run(at).trainers[0] is trainer  # the same, trained model
+    assert trainer.config.loss == "least_squares" and trainer.config.d_optim.lr == 0.01
+    assert not at.warning
+    at.button(key="pg_step_both").click().run()
+    assert trainer.iteration == 2
+    _ok(at)
+
+
+def test_architecture_change_waits_for_reset_and_says_so():
+    at = _page()
+    at.button(key="pg_step_both").click().run()
+    trainer = _run(at).trainers[0]
+    at.select_slider(key="pg_width").set_value(8).run()
+    assert _run(at).trainers[0] is trainer and trainer.iteration == 1  # nothing discarded silently
+    assert "neurons per layer" in at.warning[0].value and "Reset" in at.warning[0].value
+    at.button(key="pg_reset").click().run()
+    fresh = _run(at).trainers[0]
+    assert fresh is not trainer and fresh.iteration == 0 and fresh.model.config.width == 8
+    assert not at.warning
+    _ok(at)
+
+
+def test_architecture_change_before_any_training_applies_at_once():
+    at = _page()
+    at.segmented_control(key="pg_zdim").set_value(1).run()
+    assert _run(at).trainers[0].model.config.z_dim == 1 and not at.warning
+    manifold = [trace for trace in _spec(at)["data"] if trace.get("mode") == "lines" and trace.get("xaxis") == "x"]
+    assert len(manifold) == 1 and None not in manifold[0]["x"]  # 1-D noise: one unbroken curve
+    _ok(at)
+
+
+def test_view_toggles_switch_layers_off():
+    at = _page()
+    at.button_group(key="pg_views").set_value(["real", "fake"]).run()
+    assert "heatmap" not in _trace_types(at)
+    names = {trace.get("name") for trace in _spec(at)["data"]}
+    assert {"Real samples", "Generated samples"} <= names
+    assert not names & {"G manifold", "G gradients"}
+    _ok(at)
+
+
+def test_side_by_side_trains_two_runs_from_the_same_weights():
+    at = _page()
+    at.toggle(key="pg_compare").set_value(True).run()
+    run = _run(at)
+    assert run.compare and [t.config.loss for t in run.trainers] == ["non_saturating", "minimax"]
+    a, b = run.trainers
+    assert all(torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters()))
+    at.button(key="pg_step_both").click().run()
+    assert a.iteration == b.iteration == 1
+    figure = _spec(at)
+    assert "xaxis2" in figure["layout"] and "yaxis4" in figure["layout"]  # two planes, two charts
+    assert sum(trace.get("type") == "heatmap" for trace in figure["data"]) == 2
+    assert "minimax" in at.markdown[-2].value or any("minimax" in m.value for m in at.markdown)
+    at.slider(key="pg_b_k").set_value(3).run()  # B's k applies to B only, from the next step
+    assert (a.config.d_steps, b.config.d_steps) == (1, 3)
+    assert at.toggle(key="pg_slowmo").disabled
+    _ok(at)
+
+
+def test_slow_motion_walks_one_iteration_phase_by_phase():
+    at = _page()
+    at.toggle(key="pg_slowmo").set_value(True).run()
+    _ok(at)
+    assert at.button(key="pg_play_button").disabled
+    trainer = _run(at).trainers[0]
+    at.button(key="playground_slowmo_next").click().run()
+    assert any("Phase 1" in m.value or "1 of" in m.value for m in at.markdown)
+    for _ in range(3):
+        at.button(key="playground_slowmo_next").click().run()
+    assert trainer.d_updates == 0  # D's update is phase 6
+    at.button(key="playground_slowmo_finish").click().run()
+    assert (trainer.d_updates, trainer.iteration) == (1, 1)
+    assert _run(at).histories[0].step[-1] == 1
+    spec = _spec(at)
+    assert any("batch" in (trace.get("name") or "") for trace in spec["data"])  # the batch drawn on the plane
+    at.toggle(key="pg_slowmo").set_value(False).run()
+    assert len(at.get("plotly_chart")) == 1
+    _ok(at)
+
+
+@pytest.mark.skipif(not (PRETRAINED_DIR / pretrained_name("ring") / "config.json").is_file(),
+                    reason="pretrained/toy_ring not produced (scripts/train_pretrained_toy.sh)")
+def test_pretrained_toggle_loads_the_shipped_model():
+    at = _page()
+    at.toggle(key="pg_pretrained").set_value(True).run()
+    run = _run(at)
+    assert run.pretrained_steps and run.pretrained_steps > 0
+    from ui.models import pretrained
+
+    shipped = pretrained(pretrained_name("ring")).model
+    model = run.trainers[0].model
+    assert model is not shipped
+    assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(), shipped.state_dict().values()))
+    assert at.select_slider(key="pg_width").disabled
+    at.button(key="pg_step_both").click().run()
+    assert not torch.equal(next(model.parameters()), next(shipped.parameters()))  # the shared copy is untouched
+    _ok(at)
+
+
+def test_csv_upload_trains_on_it_and_bad_files_get_a_clear_message():
+    at = _page(pg_data="custom")
+    _ok(at)
+    assert at.info and at.button(key="pg_play_button").disabled
+    at.file_uploader(key="pg_upload").set_value(("bad.csv", b"x,y\n1,2\n3,abc\n", "text/csv")).run()
+    assert "bad.csv" in at.error[0].value and "'abc' is not a number" in at.error[0].value
+    assert "pg_run" not in at.session_state or _run(at) is None
+    rows = "\n".join(f"{i % 7},{(i * 3) % 5}" for i in range(40))
+    at.file_uploader(key="pg_upload").set_value(("points.csv", ("x,y\n" + rows).encode(), "text/csv")).run()
+    run = _run(at)
+    assert len(run.source) == 40 and run.source.points.abs().max() <= 2.5 + 1e-6
+    at.button(key="pg_step_both").click().run()
+    assert run.trainers[0].iteration == 1
+    _ok(at)
+
+
+def test_typed_point_makes_a_cloud_and_starts_a_run():
+    at = _page(pg_data="custom")
+    at.number_input(key="pg_point_x").set_value(1.0)
+    at.number_input(key="pg_point_y").set_value(-0.5)
+    at.button[-1].click()  # the form's submit button
+    at.run()
+    points = at.session_state["pg_custom_points"]
+    assert points.shape == (24, 2) and (points.mean(0) - torch.tensor([1.0, -0.5])).abs().max() < 0.1
+    assert _run(at) is not None
+    _ok(at)
+
+
+def test_divergence_pauses_and_explains(monkeypatch):
+    import ui.playground_state as state
+
+    def explode(*_args, **_kwargs):
+        raise TrainingDiverged("Training diverged at step 3: the generator loss became nan.")
+
+    monkeypatch.setattr(state, "run_slice", explode)
+    at = _page()
+    at.button(key="pg_play_button").click().run()
+    assert at.session_state["pg_playing"] is False
+    assert "diverged" in at.error[0].value
+    _ok(at)
