@@ -9,10 +9,16 @@ import streamlit as st
 import torch
 
 from ui.i18n import current_language, language_selector, t
+from ui.share import language_notices, show_notices
+from ui.teacher import resolve_teacher_params, teacher_sidebar
 
 st.set_page_config(page_title="AIGC Lab", layout="wide")
 
-current_language()  # resolve ?lang= first, so the page titles below are already translated
+# Resolve ?lang= first, so the page titles below are already translated; ?teacher= / ?tstep= likewise survive
+# page switches. Bad values in a link fall back to defaults, with a notice above the page.
+link_notices = language_notices()
+current_language()
+link_notices += resolve_teacher_params()
 
 # (file, i18n key of the title, icon, URL path). The home page is the default page at "/".
 PAGES = [
@@ -45,6 +51,8 @@ page = st.navigation(
 
 with st.sidebar:
     language_selector()
+    teacher_sidebar(page.url_path)
     st.caption(t("common.device_line", device=_device_text()))
 
+show_notices(link_notices)
 page.run()
