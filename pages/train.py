@@ -1,8 +1,43 @@
-"""Placeholder for the train page, created by the app shell. Replace this file with the real page."""
+"""Train: a GAN or a VAE on MNIST, live. Set-up in the sidebar; controls, live view, slow motion, history and
+export in the main area. The logic lives in ui/live.py (the controller) and ui/slowmo.py; the math in aigc_core."""
 
 import streamlit as st
 
+from ui import live
 from ui.i18n import t
+from ui.slowmo import slow_motion_panel
 
-st.title(t("nav.train"))
-st.info(t("common.coming_soon"))
+st.title(t("train.title"))
+st.caption(t("train.intro"))
+
+settings = live.sidebar_settings(live.current_run())
+run, pending = live.sync_run(settings)
+if run is None:
+    st.stop()
+
+live.divergence_panel(run)
+if pending:
+    live.pending_panel(run)
+live.controls(run, pending=pending)
+st.caption(live.model_caption(run))
+
+tab_live, tab_slow, tab_history, tab_export = st.tabs(
+    [t("train.tab_live"), t("train.tab_slowmo"), t("train.tab_history"), t("train.tab_export")]
+)
+with tab_live:
+    live.live_view(run)
+with tab_slow:
+    if run.family != "gan":
+        st.info(t("train.slowmo_gan_only"))
+    elif run.running:
+        st.info(t("train.slowmo_pause_first"))
+    else:
+        def _diverged(exc: Exception) -> None:
+            run.diverged = str(exc)
+
+        slow_motion_panel(run.trainer, "train", on_iteration=lambda stats: live.record_steps(run, [stats], "both"),
+                          on_diverged=_diverged)
+with tab_history:
+    live.history_panel(run)
+with tab_export:
+    live.export_panel(run)

@@ -1,0 +1,69 @@
+"""MetricHistory (bin means checked against a direct NumPy computation) and SnapshotTimeline thinning."""
+
+import csv
+import io
+import math
+
+import numpy as np
+import pytest
+
+from aigc_core.gan_trainer import GANStats
+from aigc_core.history import MetricHistory, SnapshotTimeline
+
+
+def _filled(n: int) -> MetricHistory:
+    history = MetricHistory(["step", "loss"], text=["phase"])
+    history.extend({"step": i, "loss": float(i) * 0.5, "phase": "both"} for i in range(n))
+    return history
+
+
+def test_append_grows_and_keeps_order():
+    history = _filled(1000)
+    assert len(history) == 1000
+    np.testing.assert_array_equal(history.column("step"), np.arange(1000))
+    assert history.last() == {"step": 999.0, "loss": 499.5, "phase": "both"}
+    with pytest.raises(ValueError):
+        history.column("step")[0] = 5  # read-only view
+
+
+def test_dataclass_records_and_missing_fields_are_nan():
+    history = MetricHistory(["step", "d_loss", "not_there"], text=["phase"])
+    history.append(GANStats(3, 3, "both", 0.7, 1.2, 0.6, 0.4, 2.0, 3.0, 0.01))
+    row = history.last()
+    assert row["step"] == 3 and row["d_loss"] == 0.7 and math.isnan(row["not_there"]) and row["phase"] == "both"
+
+
+def test_downsampled_is_the_mean_of_each_bin():
+    history = _filled(1003)
+    small = history.downsampled(100)
+    width = math.ceil(1003 / 100)  # 11
+    loss = np.arange(1003) * 0.5
+    expected = [loss[i : i + width].mean() for i in range(0, 1003, width)]
+    assert len(small["loss"]) == len(expected) <= 100
+    np.testing.assert_allclose(small["loss"], expected)
+    assert len(history.downsampled(5000)["loss"]) == 1003
+
+
+def test_downsampled_ignores_nan_unless_the_whole_bin_is_nan():
+    history = MetricHistory(["x"])
+    history.extend({"x": v} for v in [1.0, math.nan, 3.0, math.nan, math.nan, math.nan])
+    np.testing.assert_allclose(history.downsampled(2)["x"], [2.0, math.nan])
+
+
+def test_csv_has_every_record():
+    history = _filled(5)
+    rows = list(csv.reader(io.StringIO(history.to_csv().decode())))
+    assert rows[0] == ["step", "loss", "phase"]
+    assert rows[1:] == [[str(i), repr(i * 0.5) if i % 2 else str(i // 2), "both"] for i in range(5)]
+
+
+def test_snapshots_thin_out_evenly():
+    timeline = SnapshotTimeline(every=10, capacity=4)
+    for step in range(0, 200, 5):
+        if timeline.due(step):
+            timeline.add(step, f"picture {step}")
+    assert len(timeline) <= 4
+    steps = timeline.steps()
+    assert steps[0] == 0 and steps == sorted(steps)
+    gaps = np.diff(steps)
+    assert gaps.min() >= 10 and timeline.every > 10

@@ -1,0 +1,192 @@
+"""The Train page under AppTest: what a student does with it, a few slices at a time.
+
+In AppTest the live fragment runs once per `at.run()`, so each run is one training slice while running. The whole
+app runs each time (`run_like_server`), as on the server. Chinese is checked by tests/test_i18n_pages.py and in the
+browser: AppTest formats translated options in its own thread, in English, so it cannot click through a Chinese page.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from apptest_app import app_test, run_like_server
+from ui.live import STATE, checkpoint_bytes
+
+
+@pytest.fixture(autouse=True)
+def _whole_app():
+    with run_like_server():
+        yield
+
+
+def _train_page() -> AppTest:
+    at = app_test().run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _run(at: AppTest):
+    return at.session_state[STATE]
+
+
+def _texts(at: AppTest) -> str:
+    parts = []
+    for kind in ("title", "markdown", "caption", "info", "error", "warning", "success"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    parts += [str(e.value) for e in at.sidebar.caption]
+    return "\n".join(parts)
+
+
+def _image_ids(at: AppTest) -> list[str]:
+    return [url for image in at.image for url in image.value]
+
+
+def _click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_start_slices_pause_and_the_view_changes():
+    at = _train_page()
+    at.select_slider(key="train_slice").set_value(0.2).run()
+    assert _run(at).trainer.iteration == 0
+    assert "⟦" not in _texts(at)
+    _click(at, "train_btn_start")
+    run = _run(at)
+    assert run.running
+    first_steps, first_images = run.trainer.iteration, _image_ids(at)
+    assert first_steps > 0
+    at.run()  # another slice
+    assert not at.exception, at.exception
+    assert run.trainer.iteration > first_steps
+    assert len(at.get("plotly_chart")) == 3  # losses, D outputs, gradient norms
+    assert _image_ids(at) and _image_ids(at) != first_images  # the sample grid evolves
+    assert at.metric[0].value == f"{run.trainer.iteration:,}"
+    _click(at, "train_btn_start")  # Pause
+    assert not _run(at).running
+    paused_at = _run(at).trainer.iteration
+    at.run()
+    assert _run(at).trainer.iteration == paused_at  # nothing trains while paused
+    assert len(run.history) == paused_at
+
+
+def test_single_d_and_g_steps_then_reset():
+    at = _train_page()
+    _click(at, "train_btn_step_d")
+    trainer = _run(at).trainer
+    assert (trainer.iteration, trainer.d_updates) == (0, 1)
+    _click(at, "train_btn_step_g")
+    assert (trainer.iteration, trainer.d_updates) == (1, 1)
+    assert len(_run(at).history) == 2
+    _click(at, "train_btn_reset")
+    assert _run(at).trainer.iteration == 0 and len(_run(at).history) == 0
+
+
+def test_divergence_pauses_keeps_finite_weights_and_the_app_alive():
+    at = _train_page()
+    for net in ("g", "d"):
+        at.selectbox(key=f"train_{net}_opt").set_value("sgd")
+        at.number_input(key=f"train_{net}_lr").set_value(1000.0)
+    at.run()
+    assert not at.exception, at.exception
+    assert _run(at).trainer.config.g_optim.lr == 1000.0  # applied in place, no new model needed
+    _click(at, "train_btn_start")
+    for _ in range(3):
+        if _run(at).diverged:
+            break
+        at.run()
+    run = _run(at)
+    assert run.diverged and not run.running
+    assert any("Training stopped" in e.value for e in at.error)
+    assert "learning rate 10 times smaller" in _texts(at)
+    assert all(bool(torch.isfinite(p).all()) for p in run.trainer.model.parameters())
+    # The student follows the advice: a sane learning rate, and training goes on with the same model.
+    for net in ("g", "d"):
+        at.selectbox(key=f"train_{net}_opt").set_value("adam")
+        at.number_input(key=f"train_{net}_lr").set_value(0.0002)
+    at.run()
+    _click(at, "train_btn_step_g")
+    assert _run(at) is run and not run.diverged
+
+
+def test_export_and_upload_round_trip():
+    at = _train_page()
+    for _ in range(2):
+        _click(at, "train_btn_step_d")
+        _click(at, "train_btn_step_g")
+    run = _run(at)
+    assert len(at.download_button) == 3
+    data = checkpoint_bytes(run)
+    weights = {k: v.clone() for k, v in run.trainer.model.state_dict().items()}
+    _click(at, "train_btn_reset")
+    assert _run(at).trainer.iteration == 0
+    at.file_uploader(key="train_upload").upload("mine.zip", data, "application/zip").run()
+    assert not at.exception, at.exception
+    resumed = _run(at)
+    assert resumed.trainer.iteration == 2 and resumed.trainer.d_updates == 2
+    assert resumed.origin == "upload"
+    assert any("resumed at step 2" in s.value for s in at.success)
+    state = resumed.trainer.model.state_dict()
+    # The EMA generator is what gets saved for G (it draws the samples); D is saved as trained.
+    assert all(torch.equal(state[k], weights[k]) for k in weights if k.startswith("discriminator"))
+    assert not at.warning  # the sidebar was set to match: no "needs a new model" question
+    _click(at, "train_btn_step_g")
+    assert _run(at).trainer.iteration == 3
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [(b"definitely not a zip", "not a zip"), (pickle.dumps({"weights": [1, 2]}), "pickle")],
+)
+def test_bad_upload_shows_an_error_and_keeps_the_model(content, words):
+    at = _train_page()
+    _click(at, "train_btn_step_g")
+    before = _run(at)
+    at.file_uploader(key="train_upload").upload("bad.zip", content, "application/zip").run()
+    assert not at.exception, at.exception
+    assert any(words in e.value for e in at.error), [e.value for e in at.error]
+    assert _run(at) is before and before.trainer.iteration == 1
+
+
+def test_structural_change_asks_first_and_hyperparameters_apply_in_place():
+    at = _train_page()
+    _click(at, "train_btn_step_g")
+    run = _run(at)
+    at.number_input(key="train_gan_k").set_value(2).run()
+    assert _run(at) is run and run.trainer.config.d_steps == 2  # in place
+    at.number_input(key="train_gan_seed").set_value(5).run()
+    assert _run(at) is run  # not thrown away ...
+    assert at.warning and "need a new model" in at.warning[0].value  # ... the page asks
+    _click(at, "train_btn_keep")
+    assert at.number_input(key="train_gan_seed").value == 0 and not at.warning
+    at.number_input(key="train_gan_seed").set_value(5).run()
+    _click(at, "train_btn_rebuild")
+    assert _run(at) is not run and _run(at).trainer.iteration == 0 and _run(at).trainer.config.seed == 5
+
+
+def test_vae_trains_with_reconstructions():
+    at = _train_page()
+    at.button_group(key="train_family").set_value("vae").run()
+    assert not at.exception, at.exception
+    run = _run(at)
+    assert run.family == "vae"
+    _click(at, "train_btn_step")
+    assert run.trainer.iteration == 1
+    assert len(at.get("plotly_chart")) == 3
+    assert len(_image_ids(at)) == 2  # samples, and inputs vs reconstructions
+    assert math.isfinite(run.history.last()["loss"])
+
+
+def test_slow_motion_tab_walks_phases():
+    at = _train_page()
+    _click(at, "train_slowmo_next")
+    assert any("Phase 1 of 12" in m.value for m in at.markdown)
+    _click(at, "train_slowmo_finish")
+    assert _run(at).trainer.iteration == 1 and len(_run(at).history) == 1

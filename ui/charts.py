@@ -1,0 +1,92 @@
+"""Plotly charts of a live run, built from chart-sized columns (`MetricHistory.downsampled()`).
+
+Each function returns a `go.Figure`; the page draws it with `st.plotly_chart(fig, config=CHART_CONFIG)`.
+Colours follow the diagram: D blue, G orange; real green, fake orange. `uirevision` keeps a user's zoom while
+the data keep updating. The bench builds the same figures, so their cost is part of the measured redraw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from aigc_core.losses import LOGIT_LOSSES
+from ui.i18n import t
+
+D_COLOUR, G_COLOUR = "#1e88e5", "#e65100"
+REAL_COLOUR, FAKE_COLOUR = "#2e7d32", "#e65100"
+CHART_HEIGHT = 250
+CHART_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
+def _figure(title: str, y_title: str, *, log_y: bool = False, y_range: Sequence[float] | None = None) -> go.Figure:
+    figure = go.Figure()
+    figure.update_layout(
+        title={"text": title, "font": {"size": 16}},
+        height=CHART_HEIGHT,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+        xaxis={"title": {"text": t("train.chart.step")}},
+        yaxis={"title": {"text": y_title}, "type": "log" if log_y else "linear",
+               **({"range": list(y_range)} if y_range is not None else {})},
+        uirevision="keep",
+        hovermode="x unified",
+    )
+    return figure
+
+
+def _line(figure: go.Figure, x: np.ndarray, y: np.ndarray, name: str, colour: str, *, dash: str | None = None) -> None:
+    figure.add_scatter(x=x, y=y, mode="lines", name=name, line={"color": colour, "width": 2, "dash": dash})
+
+
+def gan_charts(columns: Mapping[str, np.ndarray], loss: str) -> list[go.Figure]:
+    """Losses, mean D outputs and gradient norms against the step."""
+    x = columns["step"]
+    losses = _figure(t("train.chart.losses"), t("train.chart.loss_axis"))
+    _line(losses, x, columns["d_loss"], t("train.chart.d_loss"), D_COLOUR)
+    _line(losses, x, columns["g_loss"], t("train.chart.g_loss"), G_COLOUR)
+
+    probability = loss in LOGIT_LOSSES
+    outputs = _figure(t("train.chart.outputs"), t("train.chart.prob_axis" if probability else "train.chart.score_axis"),
+                      y_range=(0, 1) if probability else None)
+    _line(outputs, x, columns["d_real"], t("train.chart.d_real"), REAL_COLOUR)
+    _line(outputs, x, columns["d_fake"], t("train.chart.d_fake"), FAKE_COLOUR)
+    if probability:
+        outputs.add_hline(y=0.5, line={"color": "#9e9e9e", "dash": "dot", "width": 1})
+
+    grads = _figure(t("train.chart.grads"), t("train.chart.norm_axis"), log_y=True)
+    _line(grads, x, columns["grad_norm_d"], t("train.chart.grad_d"), D_COLOUR)
+    _line(grads, x, columns["grad_norm_g"], t("train.chart.grad_g"), G_COLOUR)
+    return [losses, outputs, grads]
+
+
+def vae_charts(columns: Mapping[str, np.ndarray]) -> list[go.Figure]:
+    """Loss and reconstruction (nats per image), KL (nats per image) and the gradient norm."""
+    x = columns["step"]
+    loss = _figure(t("train.chart.vae_loss"), t("train.chart.nats_axis"))
+    _line(loss, x, columns["loss"], t("train.chart.loss"), D_COLOUR)
+    _line(loss, x, columns["recon"], t("train.chart.recon"), G_COLOUR, dash="dot")
+    kl = _figure(t("train.chart.kl"), t("train.chart.nats_axis"))
+    _line(kl, x, columns["kl"], t("train.chart.kl_line"), REAL_COLOUR)
+    grads = _figure(t("train.chart.grads"), t("train.chart.norm_axis"), log_y=True)
+    _line(grads, x, columns["grad_norm"], t("train.chart.grad_vae"), D_COLOUR)
+    return [loss, kl, grads]
+
+
+def quality_chart(columns: Mapping[str, np.ndarray]) -> go.Figure:
+    """Classifier score (higher is better, at most 10) and the FID estimate (lower is better) against the step."""
+    x = columns["step"]
+    figure = _figure(t("train.chart.quality"), t("train.chart.score_axis_cs"))
+    figure.add_scatter(x=x, y=columns["classifier_score"], mode="lines+markers", name=t("train.chart.cs"),
+                       line={"color": D_COLOUR, "width": 2})
+    figure.add_scatter(x=x, y=columns["fid"], mode="lines+markers", name=t("train.chart.fid"), yaxis="y2",
+                       line={"color": G_COLOUR, "width": 2, "dash": "dot"})
+    figure.update_layout(
+        yaxis={"range": [0, 10.5]},
+        yaxis2={"title": {"text": t("train.chart.fid_axis")}, "overlaying": "y", "side": "right", "rangemode": "tozero",
+                "showgrid": False},
+        margin={"l": 10, "r": 50, "t": 40, "b": 10},
+    )
+    return figure
