@@ -31,7 +31,7 @@ import math
 import numbers
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -246,6 +246,11 @@ def encode_setup(schema: Iterable[Param], values: Mapping[str, object]) -> dict[
     return out
 
 
+def with_defaults(schema: Iterable[Param], defaults: Mapping[str, object]) -> Schema:
+    """The same schema with some defaults replaced (e.g. a preset's own settings), each checked by its rules."""
+    return tuple(replace(p, default=_coerce(p, defaults[p.key])) if p.key in defaults else p for p in schema)
+
+
 def setup_query(schema: Iterable[Param], values: Mapping[str, object], extra: Mapping[str, str] = {}) -> str:
     """The query string (without ``?``) of a set-up plus ``extra`` parameters such as ``lang``."""
     items = {**{k: v for k, v in extra.items() if v is not None}, **encode_setup(schema, values)}
@@ -320,25 +325,38 @@ def _relevant(schema: Schema, params: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in params.items() if k in keys}
 
 
-def sync_setup(schema: Schema, *, show: bool = True) -> tuple[dict[str, Value], list[Notice], bool]:
-    """Call before the page's widgets. Returns ``(values, notices, applied)``.
+def pending_link(schema: Schema) -> tuple[dict[str, Value], list[Notice]] | None:
+    """The URL's set-up if it is a link this session has not applied or written yet, else None.
 
-    When the URL carries set-up values this session has not applied or written yet (a link was just opened),
-    they are validated and put into the widgets' session state (fields with a ``widget`` key), the notices
-    are shown (``show=True``) and ``applied`` is True. Otherwise the widgets keep what the user chose; a URL
-    without set-up parameters (e.g. after a page switch) changes nothing.
+    Returns ``(values, notices)`` once per link (the link is then marked applied). A URL without any set-up
+    parameter (e.g. after a page switch, which drops the query string) is never pending. For pages that put
+    the values into their widgets themselves; `sync_setup` does it for widgets named in the schema.
     """
     validate_schema(schema)
     params = current_params()
     relevant = _relevant(schema, params)
-    values, notices = parse_setup(schema, params)
     applied_by_schema = st.session_state.setdefault(_APPLIED_KEY, {})
     if not relevant or relevant == applied_by_schema.get(_schema_id(schema)):
+        return None
+    applied_by_schema[_schema_id(schema)] = relevant
+    return parse_setup(schema, params)
+
+
+def sync_setup(schema: Schema, *, show: bool = True) -> tuple[dict[str, Value], list[Notice], bool]:
+    """Call before the page's widgets. Returns ``(values, notices, applied)``.
+
+    When the URL carries a link not applied yet (`pending_link`), its validated values go into the widgets'
+    session state (fields with a ``widget`` key), the notices are shown (``show=True``) and ``applied`` is True.
+    Otherwise the widgets keep what the user chose, and ``values`` is what the URL says now.
+    """
+    pending = pending_link(schema)
+    if pending is None:
+        values, _ = read_setup(schema)
         return values, [], False
+    values, notices = pending
     for param in schema:
         if param.widget is not None:
             st.session_state[param.widget] = values[param.key]
-    applied_by_schema[_schema_id(schema)] = relevant
     if show:
         show_notices(notices)
     return values, notices, True
