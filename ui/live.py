@@ -33,7 +33,7 @@ from aigc_core.factory import build_trainer
 from aigc_core.gan_trainer import GANTrainConfig, GANTrainer
 from aigc_core.history import MetricHistory, SnapshotTimeline
 from aigc_core.live_eval import quick_score
-from aigc_core.losses import GAN_LOSSES
+from aigc_core.losses import GAN_LOSSES, LOGIT_LOSSES
 from aigc_core.mnist import to_tensor
 from aigc_core.optim import MAX_LR, OPTIMIZERS, OptimizerConfig
 from aigc_core.presets import LIVE_GAN_PRESETS, get_preset
@@ -274,6 +274,8 @@ class LiveRun:
     quality_error: str | None = None
     last_quality_at: float = 0.0  # training seconds at the last quality estimate
     diagram: tuple[float, str | None, str] | None = None  # (when, phase, Mermaid source) of the live diagram
+    charts: tuple[tuple, Any] | None = None  # (what they were built for, charts.ChartSet)
+    quality_charts: tuple[str, Any] | None = None
     _rate_mark: tuple[float, int] | None = None
     recon_input: torch.Tensor | None = None  # VAE: 8 fixed test digits in [0, 1]
 
@@ -477,7 +479,7 @@ def divergence_panel(run: LiveRun) -> None:
 class RedrawData:
     """Everything one redraw shows, computed without Streamlit (the bench times exactly this)."""
 
-    grid: np.ndarray  # uint8 picture of the fixed-noise samples, enlarged
+    grid: np.ndarray  # uint8 picture of the fixed-noise samples (the browser enlarges it, pixelated)
     recon: np.ndarray | None  # VAE: inputs (top) and reconstructions (bottom)
     figures: list  # plotly figures
     quality: Any  # plotly figure or None
@@ -521,19 +523,24 @@ def redraw_data(run: LiveRun, *, now: float | None = None) -> RedrawData:
     recon = None
     if run.family == "vae" and run.recon_input is not None:
         recon_images = torch.cat([run.recon_input, trainer.reconstruct(run.recon_input)])
-        recon = images.upscale(images.make_grid(recon_images, nrow=8), 3)
+        recon = images.make_grid(recon_images, nrow=8)
     if run.snapshots.due(trainer.iteration) and (run.trained or not len(run.snapshots)):
         run.snapshots.add(trainer.iteration, grid)
-    columns = run.history.downsampled(CHART_POINTS)
+    figures = []
     if len(run.history):
-        figures = (charts.gan_charts(columns, trainer.config.loss) if run.family == "gan"
-                   else charts.vae_charts(columns))
-    else:
-        figures = []
-    quality = charts.quality_chart(run.quality.downsampled(CHART_POINTS)) if len(run.quality) else None
+        # Rebuilt only when the titles would change: another family, loss kind (probability or score) or language.
+        kind = (run.family, trainer.config.loss in LOGIT_LOSSES if run.family == "gan" else None, current_language())
+        if run.charts is None or run.charts[0] != kind:
+            run.charts = (kind, charts.live_chart_set(run.family, trainer.config.loss if run.family == "gan" else None))
+        figures = run.charts[1].update(run.history.downsampled(CHART_POINTS))
+    quality = None
+    if len(run.quality):
+        if run.quality_charts is None or run.quality_charts[0] != current_language():
+            run.quality_charts = (current_language(), charts.quality_chart_set())
+        quality = run.quality_charts[1].update(run.quality.downsampled(CHART_POINTS))[0]
     numbers = {"step": float(trainer.iteration), "epoch": run.images_seen / MNIST_TRAIN_SIZE,
                "rate": run.rate, "elapsed": run.train_seconds}
-    return RedrawData(images.upscale(grid, 2), recon, figures, quality, _diagram(run, now), numbers)
+    return RedrawData(grid, recon, figures, quality, _diagram(run, now), numbers)
 
 
 def _update_rate(run: LiveRun) -> None:
@@ -604,7 +611,7 @@ def draw(run: LiveRun, data: RedrawData) -> None:
                       help=t(f"train.metric_{kind}_help"))
     st.caption(t("train.status_running") if run.running else t("train.status_paused"))
     left, right = st.columns([2, 3])
-    with left:
+    with left, st.container(key="train_samples"):
         st.markdown(f"**{t('train.samples_heading')}**")
         st.image(data.grid, caption=t("train.samples_caption"), width="stretch")
         if data.recon is not None:
@@ -644,8 +651,13 @@ def _live_body() -> None:
         st.rerun()  # a full rerun: the controls show Start again and the fragment stops re-running
 
 
+# The grids are sent at their real size (28 px digits) and enlarged by the browser: crisp pixels, small PNGs.
+PIXELATED_CSS = "<style>.st-key-train_samples img, .st-key-train_history img { image-rendering: pixelated; }</style>"
+
+
 def live_view(run: LiveRun) -> None:
     """The time-sliced view: re-runs on its own while training, so the rest of the page stays put."""
+    st.html(PIXELATED_CSS)
     st.fragment(_live_body, run_every=AUTO_RERUN_S if run.running else None)()
 
 
@@ -660,7 +672,8 @@ def history_panel(run: LiveRun) -> None:
     index = st.select_slider(t("train.history_slider"), options=list(range(len(steps))), value=len(steps) - 1,
                              format_func=lambda i: t("train.history_step", step=steps[i]), key="train_scrub")
     step, grid = run.snapshots.items[index]
-    st.image(images.upscale(grid, 2), caption=t("train.history_caption", step=step), width=500)
+    with st.container(key="train_history"):
+        st.image(grid, caption=t("train.history_caption", step=step), width=480)
 
 
 def checkpoint_bytes(run: LiveRun) -> bytes:

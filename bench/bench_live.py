@@ -1,0 +1,128 @@
+"""Throughput of live training on the Train page against the bare trainer loop, in the same run.
+
+"live" is the page's own path: `aigc_core.slicing.run_slice(trainer, slice)` followed by the redraw work of the
+live fragment (`ui.live.redraw_data`: fixed-noise sample grid, snapshot, chart data and Plotly figures, the
+diagram source) plus the serialisation Streamlit does for it (PNG of the grid as st.image does, the figures'
+JSON as st.plotly_chart does). "bare" is `trainer.step()` in a loop. The two alternate in rounds so that
+background load hits both alike; each round starts from the same trainer state kind (a warm trainer).
+
+Not counted: the browser's drawing (on another core or machine) and the quick quality estimate (every 20 s of
+training, about 1% of the time).
+
+    .venv/bin/python bench/bench_live.py                   # gan_mlp_live, 0.3 s slices
+    .venv/bin/python bench/bench_live.py --preset vae_mlp_z20 --slice 0.5 --rounds 3 --seconds 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import plotly.io  # noqa: E402
+import torch  # noqa: E402
+
+from aigc_core import images  # noqa: E402
+from aigc_core.factory import trainer_from_preset  # noqa: E402
+from aigc_core.gan_trainer import GANTrainer  # noqa: E402
+from aigc_core.history import MetricHistory  # noqa: E402
+from aigc_core.mnist import load_mnist, to_tensor  # noqa: E402
+from aigc_core.presets import get_preset  # noqa: E402
+from aigc_core.slicing import run_slice  # noqa: E402
+from ui import charts, i18n, live, slowmo  # noqa: E402
+
+# Outside `streamlit run` every t() would log a "no script context" warning; in the app it is a dictionary
+# lookup. Give the page modules that lookup, so the bench times the redraw and not the warnings.
+_ENGLISH = i18n.load_catalog("en").strings
+for _module in (charts, live, slowmo):
+    _module.t = lambda key, /, **fmt: _ENGLISH[key].format(**fmt) if fmt else _ENGLISH[key]
+live.current_language = lambda: "en"
+
+
+def _run(preset_name: str, seed: int) -> live.LiveRun:
+    preset = get_preset(preset_name)
+    trainer = trainer_from_preset(preset, seed=seed)
+    family = "gan" if isinstance(trainer, GANTrainer) else "vae"
+    settings = live.Settings(family, preset_name, "scratch", preset.model_config, trainer.config)
+    history = MetricHistory(live.GAN_FIELDS, ("phase",)) if family == "gan" else MetricHistory(live.VAE_FIELDS)
+    run = live.LiveRun(settings=settings, trainer=trainer, origin="scratch", history=history, running=True)
+    if family == "vae":
+        run.recon_input = to_tensor(load_mnist("test").images[:8], "unit")
+    return run
+
+
+def bare(run: live.LiveRun, seconds: float) -> tuple[int, float]:
+    trainer, steps = run.trainer, 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        run.history.append(trainer.step())  # the page records every step too
+        steps += 1
+    return steps, time.perf_counter() - start
+
+
+def redraw(run: live.LiveRun) -> None:
+    data = live.redraw_data(run)
+    images.to_png_bytes(data.grid)  # st.image encodes the array as PNG
+    if data.recon is not None:
+        images.to_png_bytes(data.recon)
+    for figure in [*data.figures, *([data.quality] if data.quality is not None else [])]:
+        plotly.io.to_json(figure.to_dict(), validate=False)  # what st.plotly_chart sends
+
+
+def sliced(run: live.LiveRun, seconds: float, slice_seconds: float) -> tuple[int, float, float, int]:
+    steps, redraw_time, slices = 0, 0.0, 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        records = run_slice(run.trainer, slice_seconds)
+        live.record_steps(run, records, "both")
+        steps += len(records)
+        mark = time.perf_counter()
+        redraw(run)
+        redraw_time += time.perf_counter() - mark
+        slices += 1
+    return steps, time.perf_counter() - start, redraw_time, slices
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default="gan_mlp_live")
+    parser.add_argument("--slice", type=float, default=live.DEFAULT_SLICE, help="seconds per slice (default: the page's)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave torch's default)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    run_bare, run_live = _run(args.preset, 0), _run(args.preset, 0)
+    for run in (run_bare, run_live):  # warm-up: allocator, data, first figures
+        bare(run, 1.0)
+        redraw(run)
+    print(f"preset {args.preset}, slice {args.slice} s, {args.rounds} rounds of {args.seconds} s each, "
+          f"torch threads {torch.get_num_threads()}")
+    totals = {"bare": [0, 0.0], "live": [0, 0.0]}
+    redraw_total, slices_total = 0.0, 0
+    for round_index in range(args.rounds):
+        steps, wall = bare(run_bare, args.seconds)
+        totals["bare"][0] += steps
+        totals["bare"][1] += wall
+        live_steps, live_wall, redraw_time, slices = sliced(run_live, args.seconds, args.slice)
+        slices_total += slices
+        totals["live"][0] += live_steps
+        totals["live"][1] += live_wall
+        redraw_total += redraw_time
+        print(f"  round {round_index + 1}: bare {steps / wall:7.1f} steps/s   live {live_steps / live_wall:7.1f} steps/s"
+              f"   ratio {live_steps / live_wall / (steps / wall):.3f}")
+    bare_rate = totals["bare"][0] / totals["bare"][1]
+    live_rate = totals["live"][0] / totals["live"][1]
+    redraws = max(1, slices_total)
+    print(f"bare loop:        {bare_rate:7.1f} steps/s")
+    print(f"live (page path): {live_rate:7.1f} steps/s   (redraw work {1000 * redraw_total / redraws:.0f} ms per slice)")
+    print(f"ratio live/bare:  {live_rate / bare_rate:.3f}   (goal >= 0.90)")
+
+
+if __name__ == "__main__":
+    main()
