@@ -1,8 +1,82 @@
-"""Placeholder for the lessons page, created by the app shell. Replace this file with the real page."""
+"""Lessons: one-click experiments that reproduce how GAN and VAE training goes wrong, with what to watch and why."""
+
+from __future__ import annotations
 
 import streamlit as st
 
+from aigc_core.lessons import ARTICLE_BUGS, LESSONS
+from ui import lessons_view as view
 from ui.i18n import t
 
-st.title(t("nav.lessons"))
-st.info(t("common.coming_soon"))
+st.title(t("lessons.title"))
+st.markdown(t("lessons.intro"))
+
+key = st.segmented_control(t("lessons.pick"), options=list(LESSONS), format_func=lambda k: t(f"lessons.{k}.name"),
+                           default=LESSONS[0], required=True, key="lessons_pick") or LESSONS[0]
+st.header(t(f"lessons.{key}.name"))
+watch, expect, why = st.columns(3)
+watch.markdown(f"**{t('lessons.watch')}**\n\n{t(f'lessons.{key}.watch')}")
+expect.markdown(f"**{t('lessons.expect')}**\n\n{t(f'lessons.{key}.expect')}")
+why.markdown(f"**{t('lessons.why')}**\n\n{t(f'lessons.{key}.why')}")
+
+options: dict = {}
+if key == "mode_collapse":
+    gans = view.collapse_gans()
+    if not gans:
+        st.warning(t("lessons.mc_missing"))
+    else:
+        options["gan"] = st.selectbox(t("lessons.mc_gan"), gans, key="lessons_mc_gan", help=t("lessons.mc_gan_help"))
+if key == "article_gan":
+    options["preset"] = st.segmented_control(
+        t("lessons.ag_variant"), options=["gan_seed_mlp", "gan_seed_mlp_as_given"], default="gan_seed_mlp",
+        required=True, format_func=lambda p: t(f"lessons.ag_{'corrected' if p == 'gan_seed_mlp' else 'as_given'}"),
+        key="lessons_ag_variant", help=t("lessons.ag_variant_help"),
+    ) or "gan_seed_mlp"
+    with st.expander(t("lessons.ag_bugs_heading"), expanded=True):
+        numbers = view.article_numbers()
+        st.markdown(t("lessons.ag_bugs_intro"))
+        for number, bug in enumerate(ARTICLE_BUGS, start=1):
+            st.markdown(f"**{number}. {t(f'lessons.bug.{bug}.title')}**  \n"
+                        f"{t(f'lessons.bug.{bug}.what')}  \n"
+                        f"*{t('lessons.bug_fix')}* {t(f'lessons.bug.{bug}.fix', **numbers)}")
+
+state = view.current()
+running_here = state is not None and state.key == key
+b1, b2, b3, _ = st.columns([1, 1, 1, 3])
+b1.button(t("lessons.run"), type="primary", key="lessons_run_btn", on_click=view.start, args=(key, options),
+          disabled=(key == "mode_collapse" and "gan" not in options), width="stretch")
+if running_here and state.running:
+    b2.button(t("lessons.stop"), key="lessons_stop_btn", on_click=view.stop, width="stretch")
+elif running_here and not state.lesson.done:
+    b2.button(t("lessons.resume"), key="lessons_resume_btn", on_click=view.resume, width="stretch")
+if running_here:
+    b3.button(t("lessons.clear"), key="lessons_clear_btn", on_click=view.clear, width="stretch")
+if error := st.session_state.pop("lessons_error", None):
+    st.error(t("lessons.start_error", message=error))
+
+if running_here:
+    @st.fragment(run_every=view.RERUN_S if state.running else None)
+    def live_view() -> None:
+        current = view.current()
+        if current is None:
+            return
+        was_running = current.running
+        view.advance(current)
+        lesson = current.lesson
+        st.progress(lesson.progress, text=t("lessons.progress", percent=100 * lesson.progress,
+                                            seconds=current.seconds))
+        if current.error:
+            st.error(t("lessons.run_error", message=current.error))
+        with st.container(key="lessons_live"):
+            view.DRAW[current.key](lesson)
+        if lesson.done:
+            outcome = lesson.outcome()
+            box = st.success if outcome["shown"] else st.warning
+            with st.container(key="lessons_verdict"):
+                box(view.verdict_text(current.key, outcome) + ("" if outcome["shown"] else " " + t("lessons.not_shown")))
+        if was_running and not current.running:
+            st.rerun()  # stop the timer: redraw the page with a still fragment
+
+    live_view()
+else:
+    st.info(t("lessons.press_run"))
