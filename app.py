@@ -12,7 +12,7 @@ from ui.i18n import current_language, language_selector, t
 from ui.share import language_notices, show_notices
 from ui.teacher import resolve_teacher_params, teacher_sidebar
 
-st.set_page_config(page_title="AIGC Lab", layout="wide")
+st.set_page_config(page_title="AIGC Lab", page_icon="🧪", layout="wide")
 
 # Resolve ?lang= first, so the page titles below are already translated; ?teacher= / ?tstep= likewise survive
 # page switches. Bad values in a link fall back to defaults, with a notice above the page.
@@ -21,6 +21,8 @@ current_language()
 link_notices += resolve_teacher_params()
 
 # (file, i18n key of the title, icon, URL path). The home page is the default page at "/".
+# Keep each URL path equal to its file name: on the first session after the server starts, Streamlit resolves a
+# deep link such as /train against the files in pages/ before st.navigation runs, and shows "Page not found" otherwise.
 PAGES = [
     ("pages/home.py", "nav.home", ":material/home:", None),
     ("pages/train.py", "nav.train", ":material/model_training:", "train"),
@@ -47,6 +49,8 @@ page = st.navigation(
         st.Page(path, title=t(title_key), icon=icon, url_path=url_path, default=(url_path is None))
         for path, title_key, icon, url_path in PAGES
     ]
+    # Not in the menu: a self-check that Mermaid diagrams draw offline (used by the browser tests).
+    + [st.Page("pages/diagram_check.py", title=t("diagnostics.title"), url_path="diagram_check", visibility="hidden")]
 )
 
 with st.sidebar:
