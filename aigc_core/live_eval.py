@@ -1,4 +1,4 @@
-"""Quick quality estimates during live training: the classifier score and FID of `evaluation.score_images` on a
+"""Samples for display, and quick quality estimates during live training: the classifier score and FID of `evaluation.score_images` on a
 few hundred seeded samples instead of 10,000, so a live chart can show them every few seconds.
 
 With few samples the FID estimate is biased upwards (the covariance of a small sample is noisy), so it is
@@ -14,9 +14,23 @@ from . import pixels
 from .evaluation import score_images
 from .gan_trainer import GANTrainer, generate
 from .models.classifier import Classifier
+from .models.gan import GAN
+from .models.vae import VAE
 from .vae_trainer import VAETrainer
 
 QUICK_SAMPLES = 500
+
+
+def model_samples01(model: GAN | VAE, n: int, seed: int = 0) -> torch.Tensor:
+    """n seeded samples (N, 1, 28, 28) in [0, 1] from a GAN's generator or a VAE's decoder (prior z ~ N(0, I)).
+
+    Runs under inference mode and leaves the model as it was, so it is safe on a shared, cached model."""
+    device = next(model.parameters()).device
+    z = model.sample_noise(n, torch.Generator().manual_seed(seed), device)
+    if isinstance(model, GAN):
+        return pixels.signed_to_unit(generate(model.generator, z, device))
+    with torch.inference_mode():
+        return torch.sigmoid(model.decode(z)).float().cpu()
 
 
 def sample_images01(trainer: GANTrainer | VAETrainer, n: int = QUICK_SAMPLES, seed: int = 0) -> torch.Tensor:

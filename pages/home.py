@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.home_live import samples_section
 from ui.i18n import t
 
 # (page file, i18n key of its title, i18n key of its one-line description, icon); same files as app.PAGES.
@@ -20,10 +21,9 @@ st.subheader(t("home.subtitle"))
 st.markdown(t("home.intro"))
 
 # ---------------------------------------------------------------------------------------------------------------
-# SPOT RESERVED: instant sample grid from a pretrained model (pretrained/<name>/), shown under
-# t("home.samples_heading"). Load the model with a st.cache_resource loader (immutable, shared), sample with a
-# fixed seed under torch.inference_mode(), show the grid with st.image. Not added yet.
+# Instant sample grid from the pretrained GAN and VAE, and the device (ui/home_live.py, issue 3).
 # ---------------------------------------------------------------------------------------------------------------
+samples_section()
 
 st.subheader(t("home.pages_heading"), divider="gray")
 for row in range(0, len(CARDS), 3):
