@@ -29,5 +29,5 @@ st.subheader(t("home.pages_heading"), divider="gray")
 for row in range(0, len(CARDS), 3):
     for column, (path, title_key, text_key, icon) in zip(st.columns(3), CARDS[row : row + 3]):
         with column, st.container(border=True, height="stretch"):
-            st.page_link(path, label=t(title_key), icon=icon)
+            st.page_link(path, label=f"**{t(title_key)}**", icon=icon)
             st.write(t(text_key))

@@ -25,11 +25,12 @@ _TEMPLATE = """<!doctype html>
 <meta charset="utf-8">
 <style>
   html, body {{ margin: 0; padding: 0; background: transparent; }}
-  body {{ font-family: "Source Sans Pro", "Helvetica Neue", Arial, sans-serif; color: #1F2330; }}
+  body {{ font-family: "Source Sans Pro", "Helvetica Neue", Arial, sans-serif; color: {text_color}; }}
   #diagram {{ display: flex; justify-content: center; }}
   #diagram svg {{ max-width: 100%; height: auto; }}
   .note {{ padding: 0.75rem 1rem; border-radius: 0.5rem; font-size: 0.9rem; }}
-  .loading {{ color: #6b7280; }}
+  .loading {{ color: #6b7280; opacity: 0; animation: appear 0s linear 0.4s forwards; }}
+  @keyframes appear {{ to {{ opacity: 1; }} }}
   .error {{ background: #fdecec; color: #8a1c1c; white-space: pre-wrap; font-family: monospace; }}
 </style>
 </head>
@@ -51,7 +52,7 @@ _TEMPLATE = """<!doctype html>
   if (typeof mermaid === "undefined") {{ loadFailed(); return; }}
   const source = {source};
   try {{
-    mermaid.initialize({{ startOnLoad: false, securityLevel: "strict", theme: "default" }});
+    mermaid.initialize({{ startOnLoad: false, securityLevel: "strict", theme: {mermaid_theme} }});
     await mermaid.parse(source);  // throws a readable error for a bad source
     const {{ svg }} = await mermaid.render("mermaid-{uid}", source);
     document.getElementById("diagram").innerHTML = svg;
@@ -78,10 +79,19 @@ def _static_url(path: str) -> str:
     return f"/{base}/{path}" if base else f"/{path}"
 
 
-def mermaid_html(source: str, *, uid: str = "diagram") -> str:
+def _dark_theme() -> bool:
+    try:
+        return st.context.theme.type == "dark"
+    except Exception:  # no browser session (tests, bare mode)
+        return False
+
+
+def mermaid_html(source: str, *, uid: str = "diagram", dark: bool = False) -> str:
     """The self-contained HTML document that draws ``source`` (exposed for tests)."""
     safe_uid = "".join(c if c.isalnum() else "-" for c in uid) or "diagram"
     return _TEMPLATE.format(
+        text_color="#E6E7EB" if dark else "#1F2330",
+        mermaid_theme=_js_string("dark" if dark else "default"),
         loading=html.escape(t("common.mermaid_loading")),
         load_failed=_js_string(t("common.mermaid_load_failed")),
         error_title=_js_string(t("common.mermaid_error")),
@@ -97,7 +107,8 @@ def render_mermaid(source: str, *, height: int = 420, key: str | None = None) ->
     ``key`` names the surrounding container (CSS class ``st-key-<key>``), for tests and for styling.
     """
     with st.container(key=key):
-        st.iframe(mermaid_html(source, uid=key or "diagram"), height=height, alt=t("common.mermaid_alt"))
+        document = mermaid_html(source, uid=key or "diagram", dark=_dark_theme())
+        st.iframe(document, height=height, alt=t("common.mermaid_alt"))
         with st.expander(t("common.mermaid_source")):
             st.code(source, language="text")
 

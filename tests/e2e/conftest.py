@@ -1,0 +1,189 @@
+"""Real-browser test fixtures: a Streamlit server for the app and a headless Chromium driven by Playwright.
+
+Chromium is Debian's (``apt-get install chromium``), not a Playwright download, so the tests run offline.
+Every request (and websocket) URL and every console error is recorded on the page object
+(``page.request_urls``, ``page.console_errors``, ``page.failed_responses``);
+``e2e_support.foreign_requests(page)`` lists those that left 127.0.0.1.
+Screenshots go to ``artifacts/screenshots/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from e2e_support import HOST, is_base_path_probe
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+VIEWPORT = {"width": 1400, "height": 2200}  # tall: full-page screenshots miss Streamlit's inner scroll area
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_TIMEOUT_S = 90
+# How long to wait for the app in the browser; raise it on a busy machine (E2E_TIMEOUT_S=180 bash scripts/test.sh).
+APP_TIMEOUT_MS = int(float(os.environ.get("E2E_TIMEOUT_S", "60")) * 1000)
+
+
+def _unavailable(reason: str) -> None:
+    """Browser tests are required in CI (CI=true) and optional on a developer machine."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """In the server process (Linux): get SIGTERM when pytest dies, even if pytest is killed and cannot clean up."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def app_url() -> Iterator[str]:
+    """Start `streamlit run app.py` on a free port; yield its base URL; stop it after the session."""
+    port = _free_port()
+    url = f"http://{HOST}:{port}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / "streamlit-e2e.log"
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--server.address", HOST,
+        "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]
+    with log_path.open("wb") as log:
+        # A new session (process group) so that stopping it also stops anything it started.
+        server = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while not _healthy(url):
+            if server.poll() is not None:
+                pytest.fail(f"streamlit exited with code {server.returncode}:\n{log_path.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer {url}/_stcore/health in {SERVER_START_TIMEOUT_S} s:\n"
+                            f"{log_path.read_text()[-3000:]}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless, launched through Playwright's sync API."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        _unavailable("chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:
+        _unavailable("the playwright Python package is not installed")
+    expect.set_options(timeout=APP_TIMEOUT_MS)  # the machine may be busy training; be patient
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)  # lets the page fixture see whether its test failed
+    return report
+
+
+@pytest.fixture
+def page(browser, app_url, request) -> Iterator[object]:
+    """A fresh browser page (own context) that records its requests and console errors."""
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
+    context.set_default_timeout(APP_TIMEOUT_MS)
+    new_page = context.new_page()
+    new_page.request_urls = []
+    new_page.console_errors = []
+    new_page.failed_responses = []  # "404 http://..." for every response with an error status
+    # Context-level, so requests from iframes (Mermaid diagrams) and workers are recorded too.
+    context.on("request", lambda request: new_page.request_urls.append(request.url))
+    new_page.on("websocket", lambda ws: new_page.request_urls.append(ws.url))
+    context.on(
+        "response",
+        lambda response: response.status >= 400
+        and not is_base_path_probe(response.url)
+        and new_page.failed_responses.append(f"{response.status} {response.url}"),
+    )
+    new_page.on(
+        "console",
+        lambda msg: msg.type == "error"
+        and not is_base_path_probe(msg.location.get("url", ""))
+        and new_page.console_errors.append(f"{msg.text} ({msg.location.get('url', '')})"),
+    )
+    new_page.on("pageerror", lambda exc: new_page.console_errors.append(f"uncaught: {exc}"))
+    try:
+        yield new_page
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            new_page.screenshot(path=str(SCREENSHOTS / f"FAILED-{request.node.name}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def screenshot(page) -> Callable[[str], Path]:
+    """``screenshot("home_en")`` saves artifacts/screenshots/home_en.png and returns its path."""
+
+    def take(name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
