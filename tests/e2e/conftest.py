@@ -40,7 +40,7 @@ CHROMIUM_ARGS = [
 ]
 SERVER_START_TIMEOUT_S = 90
 # How long to wait for the app in the browser; raise it on a busy machine (E2E_TIMEOUT_S=180 bash scripts/test.sh).
-APP_TIMEOUT_MS = int(float(os.environ.get("E2E_TIMEOUT_S", "60")) * 1000)
+APP_TIMEOUT_MS = int(float(os.environ.get("E2E_TIMEOUT_S", "120")) * 1000)
 
 
 def _unavailable(reason: str) -> None:
