@@ -9,7 +9,8 @@ using Interactive Visual Experimentation", IEEE VIS 2018) draws, computed from a
   (`metrics.mode_coverage`, the VEEGAN count) for the distributions that have modes;
 - `PlaygroundSettings`: the page's knobs as one frozen record, split into what applies from the next step
   (`GANTrainer.update_config`) and what needs a fresh model (architecture, noise, data, seed);
-- `TrainerPair`: two configurations trained side by side on the same data from the same initial weights.
+- `TrainerPair`: two configurations trained side by side on the same data from the same initial weights;
+- `one_thread()`: run these tiny networks on one CPU thread (see its docstring for why and what it costs).
 
 Everything here is plain PyTorch/NumPy; display functions run under `torch.inference_mode()`.
 """
@@ -19,13 +20,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 import numpy as np
 import torch
 from torch import nn
 
 from . import losses, metrics, toy2d
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 from .gan_trainer import GANStats, GANTrainConfig, GANTrainer, generate
 from .models.gan import GAN, Noise, ToyGANConfig
 from .optim import OptimizerConfig
@@ -47,6 +51,39 @@ MAX_WIDTH = 128
 
 # Fields whose change needs a fresh model; every other field applies from the next step.
 RESET_FIELDS: tuple[str, ...] = ("data", "data_id", "hidden_layers", "width", "z_dim", "noise", "seed", "pretrained")
+
+
+# -- threads ---------------------------------------------------------------------------------------------------
+
+_threads_lock = threading.Lock()
+_threads_users = 0
+_threads_before = 0
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one intra-op CPU thread inside the block.
+
+    The playground's networks are tiny (a 256 x 64 batch), so splitting an op across threads costs more than it
+    saves, and on a busy machine every split waits for a second core: on our shared 2-core machine one step took
+    0.13 s with 1 thread and 6 s with 2 (bench/bench_playground.py prints both). torch's thread count is
+    process-wide, so concurrent users are counted and the count they found is restored when the last one leaves;
+    other work in the same process runs on one thread meanwhile (for the length of a slice).
+    """
+    global _threads_users, _threads_before
+    with _threads_lock:
+        if _threads_users == 0:
+            _threads_before = torch.get_num_threads()
+            if _threads_before != 1:
+                torch.set_num_threads(1)
+        _threads_users += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_users -= 1
+            if _threads_users == 0 and torch.get_num_threads() != _threads_before:
+                torch.set_num_threads(_threads_before)
 
 
 # -- settings --------------------------------------------------------------------------------------------
@@ -472,7 +509,9 @@ def candidate_grid(spacing: float = 0.25, bounds: tuple[float, float] = (-3.0, 3
 def spray(centers: torch.Tensor | np.ndarray, per_point: int = 24, std: float = 0.08, seed: int = 0) -> torch.Tensor:
     """A small Gaussian cloud around each picked point, (K * per_point, 2), like GAN Lab's brush: a handful of
     exact points would let D memorise them, a cloud gives a density to learn. Validated like an upload."""
-    c = toy2d.validate_points(centers)  # (K, 2)
+    c = torch.as_tensor(np.asarray(centers, dtype=np.float32))  # (K, 2); one picked point is fine
+    if c.ndim != 2 or c.shape[1] != 2 or len(c) == 0:
+        raise DataError(f"Picked points must be a non-empty table of (x, y); got shape {tuple(c.shape)}.")
     generator = torch.Generator().manual_seed(seed)
     noise = torch.randn((len(c), per_point, 2), generator=generator) * std
     return toy2d.validate_points((c[:, None, :] + noise).reshape(-1, 2))

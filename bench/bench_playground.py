@@ -3,10 +3,12 @@
     .venv/bin/python bench/bench_playground.py                  # ring, 6 s per measurement
     .venv/bin/python bench/bench_playground.py --threads 1 --redraw-every 50 --compare
 
-"bare"  : GANTrainer.step() in a loop (the page's model and settings: `PlaygroundSettings()` defaults).
+"bare"  : GANTrainer.step() in a loop (the page's model and settings: `PlaygroundSettings()` defaults), once with
+          torch's thread count as it is and once inside `playground.one_thread()`, as the page trains.
 "page"  : what one live redraw of pages/playground.py costs on the server: `run_slice` (at most N iterations or
           0.25 s), the frame (`playground.compute_view`: D heatmap 40x40, G manifold, gradient arrows, KL/JS,
-          mode coverage), the history row, the Plotly figure, and its JSON (what st.plotly_chart sends).
+          mode coverage), the history row, the Plotly figure, and its JSON (what st.plotly_chart sends); training
+          and the frame inside `one_thread()`, as on the page.
 Prints figures (steps/s, redraws/s, milliseconds per part), not a pass/fail. The goal in issue 5 is >= 5 redraws/s
 while training >= 200 steps/s on 2 CPU cores. Browser-side drawing is not included (see the e2e test's figure).
 """
@@ -63,9 +65,10 @@ def page(settings: list[pg.PlaygroundSettings], seconds: float, redraw_every: in
     start, steps, redraws, size = time.perf_counter(), 0, 0, 0
     while time.perf_counter() - start < seconds:
         t0 = time.perf_counter()
-        records = run_slice(runner, SLICE_SECONDS, redraw_every)
-        t1 = time.perf_counter()
-        views = [pg.compute_view(tr, data=settings[0].data, real_shown=real, noise=noise) for tr in trainers]
+        with pg.one_thread():
+            records = run_slice(runner, SLICE_SECONDS, redraw_every)
+            t1 = time.perf_counter()
+            views = [pg.compute_view(tr, data=settings[0].data, real_shown=real, noise=noise) for tr in trainers]
         for index, (trainer, history, view) in enumerate(zip(trainers, histories, views)):
             rows = [r[index] for r in records] if len(trainers) == 2 else records
             history.record(trainer.iteration, *pg.mean_losses(rows, trainer.last), view.kl, view.js)
@@ -98,8 +101,11 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; data {args.data}; model "
           f"{settings.hidden_layers}x{settings.width}, batch {settings.batch_size}, k {settings.d_steps}; "
           f"redraw every {args.redraw_every} iterations (slice <= {SLICE_SECONDS} s)")
-    bare_rate = bare(settings, args.seconds)
-    print(f"bare trainer          : {bare_rate:8.1f} steps/s")
+    threads_rate = bare(settings, args.seconds)
+    print(f"bare, {torch.get_num_threads()} thread(s)      : {threads_rate:8.1f} steps/s")
+    with pg.one_thread():
+        bare_rate = bare(settings, args.seconds)
+    print(f"bare, one_thread()    : {bare_rate:8.1f} steps/s")
     runs = [("page (one run)", [settings])]
     if args.compare:
         runs.append(("page (side by side)", [settings, replace(settings, loss="minimax")]))

@@ -17,9 +17,10 @@ st.title(t("playground.title"))
 st.caption(t("playground.intro"))
 
 controls.init_defaults()
-settings = controls.sidebar_settings()
-if settings[0].data == "custom":
+controls.sidebar_settings()
+if st.session_state["pg_data"] == "custom":
     custom_points_editor()
+settings = controls.current_settings()
 
 run, pending, error = state.sync(settings)
 controls.toolbar(ready=run is not None, compare=run is not None and run.compare)

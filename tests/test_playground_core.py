@@ -292,8 +292,11 @@ def test_spray_makes_a_seeded_cloud_around_each_point():
     assert torch.equal(cloud, pg.spray(centers, per_point=200, std=0.1, seed=4))
     assert cloud[:200].mean(0).sub(centers[0]).abs().max() < 0.05
     assert cloud[200:].mean(0).sub(centers[1]).abs().max() < 0.05
+    assert pg.spray(torch.tensor([[1.0, 1.0]]), per_point=5).shape == (5, 2)  # one picked point is enough
     with pytest.raises(DataError):
         pg.spray(torch.tensor([[float("nan"), 0.0], [0.0, 0.0]]))
+    with pytest.raises(DataError):
+        pg.spray(torch.zeros(0, 2))
 
 
 def test_candidate_grid_and_digest():
@@ -302,3 +305,17 @@ def test_candidate_grid_and_digest():
     points = torch.rand(10, 2, generator=torch.Generator().manual_seed(0))
     assert pg.points_digest(points) == pg.points_digest(points.clone())
     assert pg.points_digest(points) != pg.points_digest(points + 1e-3)
+
+
+def test_one_thread_is_counted_and_restores_the_thread_count():
+    before = torch.get_num_threads()
+    with pg.one_thread():
+        assert torch.get_num_threads() == 1
+        with pg.one_thread():  # a second user (another session) inside the first
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 1  # still one while the first is inside
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError):
+        with pg.one_thread():
+            raise RuntimeError("training failed")
+    assert torch.get_num_threads() == before

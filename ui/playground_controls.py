@@ -82,8 +82,8 @@ def _loss(key: str) -> None:
                  format_func=lambda v: t(f"playground.loss.{v}"), help=t("playground.loss_help"))
 
 
-def sidebar_settings() -> list[pg.PlaygroundSettings]:
-    """Draw the settings in the sidebar; return [settings] or, side by side, [settings A, settings B]."""
+def sidebar_settings() -> None:
+    """Draw the settings in the sidebar (read them with `current_settings`)."""
     ss = st.session_state
     with st.sidebar:
         st.subheader(t("playground.sidebar_title"))
@@ -128,6 +128,11 @@ def sidebar_settings() -> list[pg.PlaygroundSettings]:
         with st.expander(t("playground.section_display"), expanded=False):
             st.slider(t("playground.redraw_label"), 1, 200, key="pg_redraw", help=t("playground.redraw_help"))
 
+
+def current_settings() -> list[pg.PlaygroundSettings]:
+    """[settings] or, side by side, [settings A, settings B], from the widgets and the user's own points."""
+    ss = st.session_state
+    locked = bool(ss["pg_pretrained"]) and state.pretrained_available(ss["pg_data"])
     custom = ss["pg_data"] == pg.CUSTOM
     points = ss.get(state.CUSTOM_POINTS_KEY)
     first = pg.PlaygroundSettings(

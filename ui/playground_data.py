@@ -90,7 +90,7 @@ def _draw_tab() -> None:
         x_col, y_col, add_col = st.columns([1, 1, 1], vertical_alignment="bottom")
         x = x_col.number_input("x", min_value=-3.0, max_value=3.0, value=0.0, step=0.25, key="pg_point_x")
         y = y_col.number_input("y", min_value=-3.0, max_value=3.0, value=0.0, step=0.25, key="pg_point_y")
-        if add_col.form_submit_button(t("playground.point_add"), width="stretch"):
+        if add_col.form_submit_button(t("playground.point_add"), key="pg_point_add", width="stretch"):
             _add(torch.tensor([[x, y]], dtype=torch.float32))
 
 

@@ -110,8 +110,9 @@ def live_view() -> None:
         return
     playing = bool(st.session_state.get(state.PLAYING_KEY))
     layers = _layers()
-    records = _train(run, playing)
-    views = _views(run, layers)
+    with pg.one_thread():
+        records = _train(run, playing)
+        views = _views(run, layers)
     if records is not None or not len(run.histories[0]):
         state.record(run, records or [[] for _ in run.trainers], views)
     labels = [run_label(s, i) for i, s in enumerate(run.settings)] if run.compare else [""]
@@ -154,4 +155,5 @@ def slow_motion(run: state.PlaygroundRun) -> None:
     def on_iteration(stats: GANStats) -> None:
         state.record(run, [[stats]], _views(run, set())[:1])
 
-    slow_motion_panel(trainer, SLOWMO_PREFIX, show_samples=plane, on_iteration=on_iteration)
+    with pg.one_thread():
+        slow_motion_panel(trainer, SLOWMO_PREFIX, show_samples=plane, on_iteration=on_iteration)
