@@ -135,7 +135,7 @@ def encode_dataset(model: VAE, images: np.ndarray, labels: np.ndarray) -> Encode
     projected = fitted.project(mu)  # (N, k)
     coords = mu.clone() if mu.shape[1] == 2 else projected[:, :2].clone()
     return EncodedSet(
-        mu=mu, labels=torch.as_tensor(np.asarray(labels)).long(), pca=fitted,
+        mu=mu, labels=torch.from_numpy(np.array(labels, dtype=np.int64)), pca=fitted,
         spread=projected.std(dim=0).clamp_min(1e-6), coords=coords,
     )
 

@@ -66,8 +66,8 @@ st.markdown(t("concepts.minimax_js"))
 
 st.subheader(t("concepts.ns_heading"))
 st.markdown(t("concepts.ns_text"))
-st.latex(r"\text{saturating: } \min_G \; \mathbb{E}\log\big(1 - D(G(z))\big)"
-         r"\qquad \text{non-saturating: } \min_G \; -\mathbb{E}\log D(G(z))")
+st.latex(r"\text{" + t("concepts.tex_saturating") + r"} \min_G \; \mathbb{E}\log\big(1 - D(G(z))\big)"
+         r"\qquad \text{" + t("concepts.tex_non_saturating") + r"} \min_G \; -\mathbb{E}\log D(G(z))")
 st.latex(r"D = \sigma(s): \quad \frac{\partial}{\partial s}\log(1 - \sigma(s)) = -\sigma(s) = -D,"
          r"\qquad \frac{\partial}{\partial s}\big(-\log \sigma(s)\big) = -(1 - D)")
 if gan is not None:
@@ -99,8 +99,8 @@ if gan is not None:
 st.header(t("concepts.vae_heading"))
 st.markdown(t("concepts.vae_text"))
 st.subheader(t("concepts.elbo_heading"))
-st.latex(r"\log p(x) \;\ge\; \mathrm{ELBO}(x) = \underbrace{\mathbb{E}_{q(z|x)}\big[\log p(x \mid z)\big]}_{-\text{reconstruction}}"
-         r" \;-\; \underbrace{\mathrm{KL}\big(q(z \mid x) \,\|\, p(z)\big)}_{\text{KL}}")
+st.latex(r"\log p(x) \;\ge\; \mathrm{ELBO}(x) = \underbrace{\mathbb{E}_{q(z|x)}\big[\log p(x \mid z)\big]}_{-\text{"
+         + t("concepts.tex_reconstruction") + r"}} \;-\; \underbrace{\mathrm{KL}\big(q(z \mid x) \,\|\, p(z)\big)}_{\text{KL}}")
 st.markdown(t("concepts.elbo_text"))
 if vae is None:
     st.info(t("concepts.no_vae"))
@@ -120,14 +120,14 @@ if vae is not None:
 
 st.subheader(t("concepts.kl_heading"))
 st.latex(r"\mathrm{KL}\big(\mathcal{N}(\mu, \sigma^2) \,\|\, \mathcal{N}(0, 1)\big)"
-         r" = -\tfrac{1}{2}\big(1 + \log \sigma^2 - \mu^2 - \sigma^2\big) \quad \text{(per dimension, summed)}")
+         r" = -\tfrac{1}{2}\big(1 + \log \sigma^2 - \mu^2 - \sigma^2\big) \quad \text{" + t("concepts.tex_per_dim") + "}")
 st.markdown(t("concepts.kl_text"))
 if vae is not None:
     st.altair_chart(view.kl_chart(vae), width="stretch")
     st.caption(t("concepts.kl_live", active=vae.active_dims, total=len(vae.kl_per_dim), sigma=vae.mean_sigma))
 
 st.subheader(t("concepts.beta_heading"))
-st.latex(r"\mathcal{L}_\beta = \text{reconstruction} + \beta \cdot \mathrm{KL}")
+st.latex(r"\mathcal{L}_\beta = \text{" + t("concepts.tex_reconstruction") + r"} + \beta \cdot \mathrm{KL}")
 st.markdown(t("concepts.beta_text"))
 if vae is not None:
     beta = st.slider("β", 0.0, 10.0, 1.0, step=0.1, key="concepts_beta")

@@ -202,7 +202,7 @@ def _latent_map(source: LatentSource, encoded: explorer.EncodedSet, z: torch.Ten
                           "digit": encoded.labels[index].numpy().astype(str), "index": index})
     two_d = source.z_dim == 2
     x_title, y_title = ("z1", "z2") if two_d else (t("latent.pc_axis", number=1), t("latent.pc_axis", number=2))
-    pick = alt.selection_point(name="pick", fields=["index"], on="click", clear=False)
+    pick = alt.selection_point(name="pick", fields=["index"], on="click", clear=False, nearest=True)
     points = (
         alt.Chart(frame)
         .mark_circle(size=14, opacity=0.55)
@@ -392,7 +392,9 @@ def repair_panel(source: LatentSource, upload: dict | None) -> None:
     options = (["upload"] if upload is not None else []) + ["test"]
     c1, c2, c3, c4 = st.columns(4)
     which = c1.segmented_control(t("latent.repair_source"), options=options, default=options[0], required=True,
-                                 format_func=lambda o: t(f"latent.repair_{o}"), key=f"lat_rsrc_{sid}") or options[0]
+                                 format_func=lambda o: t(f"latent.repair_{o}"),
+                                 # A new widget once a digit is uploaded, so that it starts on "yours".
+                                 key=f"lat_rsrc_{sid}_{options[0]}") or options[0]
     if which == "upload" and upload is not None:
         x = torch.from_numpy(upload["digit"])
     else:

@@ -68,9 +68,7 @@ def build(key: str, options: dict[str, Any]) -> Lesson:
             raise AigcError(error or error2 or "missing pretrained weights")
         return lessons.make_lesson(key, quick=quick, gan=gan.model, classifier=classifier.model)
     if key == "article_gan":
-        classifier, _ = try_pretrained("classifier")
-        return lessons.make_lesson(key, quick=quick, classifier=classifier.model if classifier else None,
-                                   preset=options.get("preset", "gan_seed_mlp"))
+        return lessons.make_lesson(key, quick=quick, preset=options.get("preset", "gan_seed_mlp"))
     return lessons.make_lesson(key, quick=quick)
 
 
@@ -252,7 +250,13 @@ def draw_article_gan(lesson: Lesson) -> None:
     with c1:
         show_chart(line_chart(data, "d_fake", t("lessons.axis_d_fake"), legend=legend))
     with c2:
-        show_chart(line_chart(data, "g_loss", t("lessons.axis_g_loss"), legend=legend))
+        chart = line_chart(data, "brightness", t("lessons.axis_brightness"), legend={"brightness": t("lessons.ag_samples")})
+        real = getattr(lesson, "real_brightness", None)
+        if chart is not None and real is not None:
+            rule = alt.Chart(pd.DataFrame({"y": [real]})).mark_rule(strokeDash=[4, 4], color="#2e7d32").encode(y="y:Q")
+            chart = alt.layer(chart, rule)
+        show_chart(chart)
+        st.caption(t("lessons.ag_brightness_caption", real=real or 0.0))
     snapshots = getattr(lesson, "snapshots", [])
     if snapshots:
         grid = torch.cat([samples[:8] for _, samples in snapshots])
@@ -305,10 +309,6 @@ def verdict_text(key: str, numbers: dict[str, Any]) -> str:
         return t("lessons.vb_result", small=betas[0], large=betas[-1], kl_small=per[betas[0]]["kl"],
                  kl_large=per[betas[-1]]["kl"], active=per[betas[-1]]["active"], spread=per[betas[-1]]["spread"])
     if key == "article_gan":
-        score = numbers.get("score_end")
-        text = t("lessons.ag_result", d_real=numbers["d_real"], d_fake=numbers["d_fake"])
-        if score is not None:
-            text += " " + t("lessons.ag_result_score", start=numbers["score_start"], end=score,
-                             classes=numbers.get("classes_end", 0))
-        return text
+        return t("lessons.ag_result", d_real=numbers["d_real"], d_fake=numbers["d_fake"],
+                 start=numbers["brightness_start"], end=numbers["brightness_end"], real=numbers["brightness_real"])
     return ""
