@@ -2,8 +2,8 @@
 
 "live" is the page's own path: `aigc_core.slicing.run_slice(trainer, slice)` followed by the redraw work of the
 live fragment (`ui.live.redraw_data`: fixed-noise sample grid, snapshot, chart data and Plotly figures, the
-diagram source) plus the serialisation Streamlit does for it (PNG of the grid as st.image does, the figures'
-JSON as st.plotly_chart does). "bare" is `trainer.step()` in a loop. The two alternate in rounds so that
+diagram source) plus the serialisation it sends (the grid as an inline PNG, the figures' JSON as
+st.plotly_chart makes it). "bare" is `trainer.step()` in a loop. The two alternate in rounds so that
 background load hits both alike; each round starts from the same trainer state kind (a warm trainer).
 
 Not counted: the browser's drawing (on another core or machine) and the quick quality estimate (every 20 s of
@@ -25,7 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import plotly.io  # noqa: E402
 import torch  # noqa: E402
 
-from aigc_core import images  # noqa: E402
 from aigc_core.factory import trainer_from_preset  # noqa: E402
 from aigc_core.gan_trainer import GANTrainer  # noqa: E402
 from aigc_core.history import MetricHistory  # noqa: E402
@@ -65,9 +64,9 @@ def bare(run: live.LiveRun, seconds: float) -> tuple[int, float]:
 
 def redraw(run: live.LiveRun) -> None:
     data = live.redraw_data(run)
-    images.to_png_bytes(data.grid)  # st.image encodes the array as PNG
+    live.image_html(data.grid, "samples")  # the inline PNG the page sends
     if data.recon is not None:
-        images.to_png_bytes(data.recon)
+        live.image_html(data.recon, "reconstructions")
     for figure in [*data.figures, *([data.quality] if data.quality is not None else [])]:
         plotly.io.to_json(figure.to_dict(), validate=False)  # what st.plotly_chart sends
 

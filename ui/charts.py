@@ -23,6 +23,7 @@ D_COLOUR, G_COLOUR = "#1e88e5", "#e65100"
 REAL_COLOUR, FAKE_COLOUR = "#2e7d32", "#e65100"
 CHART_HEIGHT = 250
 CHART_CONFIG = {"displayModeBar": False, "responsive": True}
+FEW_POINTS = 30
 
 
 def _figure(title: str, y_title: str, *, log_y: bool = False, y_range: Sequence[float] | None = None) -> go.Figure:
@@ -34,6 +35,7 @@ def _figure(title: str, y_title: str, *, log_y: bool = False, y_range: Sequence[
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
         xaxis={"title": {"text": t("train.chart.step")}},
         yaxis={"title": {"text": y_title}, "type": "log" if log_y else "linear",
+               **({"dtick": "D2"} if log_y else {}),
                **({"range": list(y_range)} if y_range is not None else {})},
         uirevision="keep",
         hovermode="x unified",
@@ -59,11 +61,13 @@ class ChartSet:
         self.series = series
 
     def update(self, columns: Mapping[str, np.ndarray]) -> list[go.Figure]:
+        few = len(columns["step"]) < FEW_POINTS  # a line through one or two points is invisible: show markers
         for figure, names in zip(self.figures, self.series):
             with figure.batch_update():
                 for trace, name in zip(figure.data, names):
                     trace.x = columns["step"]
                     trace.y = columns[name]
+                    trace.mode = "lines+markers" if few or name in QUALITY_SERIES[0] else "lines"
         return self.figures
 
 

@@ -14,6 +14,8 @@ hyperparameters of a model in training.
 
 from __future__ import annotations
 
+import base64
+import html
 import math
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -42,7 +44,7 @@ from aigc_core.slicing import run_slice
 from aigc_core.vae_trainer import MAX_BETA, VAETrainConfig
 from ui import charts
 from ui.i18n import current_language, t
-from ui.mermaid import render_mermaid
+from ui.live_diagram import live_mermaid
 from ui.models import available_pretrained, device, mnist, try_pretrained
 from ui.slowmo import gan_labels, vae_labels
 
@@ -98,7 +100,7 @@ _TRANSLATED = frozenset(_key(n) for n in ("preset_gan", "preset_vae", "start", "
 def _wkey(canonical: str) -> str:
     """The widget key of a setting in the current language (English keeps the canonical key)."""
     lang = current_language()
-    return canonical if canonical not in _TRANSLATED or lang == "en" else f"{canonical}@{lang}"
+    return canonical if canonical not in _TRANSLATED or lang == "en" else f"{canonical}__{lang}"
 
 
 def _get(canonical: str, default: Any = None) -> Any:
@@ -599,12 +601,27 @@ def _metric_text(value: float, kind: str) -> str:
     if kind == "epoch":
         return f"{value:.2f}"
     if kind == "rate":
-        return f"{value:.0f}"
+        return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
     minutes, seconds = divmod(int(value), 60)
     return f"{minutes}:{seconds:02d}"
 
 
+def image_html(picture: np.ndarray, caption: str) -> str:
+    """A picture as an inline PNG (data URI) with a caption, enlarged by the browser with crisp pixels.
+
+    Inline rather than st.image: st.image serves a media file that the next slice's redraw replaces, and a
+    browser that fetches it a little late (a busy projector laptop) gets a broken image."""
+    png = base64.b64encode(images.to_png_bytes(picture)).decode("ascii")
+    text = html.escape(caption)
+    return (f'<figure style="margin:0"><img src="data:image/png;base64,{png}" alt="{text}" '
+            f'style="width:100%;image-rendering:pixelated;display:block"/>'
+            f'<figcaption style="text-align:center;font-size:0.875rem;opacity:0.7;margin-top:0.25rem">{text}'
+            f"</figcaption></figure>")
+
+
 def draw(run: LiveRun, data: RedrawData) -> None:
+    """Metrics; samples beside the loss and D-output charts; the live diagram across the page; gradient norms
+    beside the quality estimate. Sized for a projector: the samples and the diagram are the big things."""
     metric_columns = st.columns(4)
     for column, kind in zip(metric_columns, ("step", "epoch", "rate", "elapsed")):
         column.metric(t(f"train.metric_{kind}"), _metric_text(data.numbers[kind], kind),
@@ -613,46 +630,51 @@ def draw(run: LiveRun, data: RedrawData) -> None:
     left, right = st.columns([2, 3])
     with left, st.container(key="train_samples"):
         st.markdown(f"**{t('train.samples_heading')}**")
-        st.image(data.grid, caption=t("train.samples_caption"), width="stretch")
+        st.html(image_html(data.grid, t("train.samples_caption")))
         if data.recon is not None:
             st.markdown(f"**{t('train.recon_heading')}**")
-            st.image(data.recon, caption=t("train.recon_caption"), width="stretch")
+            st.html(image_html(data.recon, t("train.recon_caption")))
     with right:
-        st.markdown(f"**{t('train.diagram_heading')}**")
-        render_mermaid(data.diagram, height=300, key="train_live_diagram")
-        if run.family == "gan":
-            st.caption(t("train.diagram_caption_running" if run.running else "train.diagram_caption", k=run.trainer.config.d_steps))
-    if data.figures:
-        chart_columns = st.columns(len(data.figures))
-        for column, figure in zip(chart_columns, data.figures):
-            column.plotly_chart(figure, config=charts.CHART_CONFIG, key=None)
-    else:
-        st.info(t("train.no_steps_yet"))
-    if data.quality is not None:
-        st.plotly_chart(data.quality, config=charts.CHART_CONFIG)
-        st.caption(t("train.quality_caption"))
-    elif run.quality_error:
-        st.caption(t("train.quality_unavailable"))
-    else:
-        st.caption(t("train.quality_later", seconds=int(QUALITY_EVERY_S)))
+        if data.figures:
+            for figure in data.figures[:2]:
+                st.plotly_chart(figure, config=charts.CHART_CONFIG)
+        else:
+            st.info(t("train.no_steps_yet"))
+    st.markdown(f"**{t('train.diagram_heading')}**")
+    live_mermaid(data.diagram, key="train_live_diagram")
+    if run.family == "gan":
+        st.caption(t("train.diagram_caption_running" if run.running else "train.diagram_caption",
+                     k=run.trainer.config.d_steps))
+    bottom_left, bottom_right = st.columns(2)
+    if len(data.figures) > 2:
+        bottom_left.plotly_chart(data.figures[2], config=charts.CHART_CONFIG)
+    with bottom_right:
+        if data.quality is not None:
+            st.plotly_chart(data.quality, config=charts.CHART_CONFIG)
+            st.caption(t("train.quality_caption"))
+        elif run.quality_error:
+            st.caption(t("train.quality_unavailable"))
+        else:
+            st.caption(t("train.quality_later", seconds=int(QUALITY_EVERY_S)))
 
 
 def _live_body() -> None:
+    """Draw first, then train: the elements are fresh while the slice runs, so nothing fades (Streamlit greys
+    out elements of a running fragment until they are sent again). What is shown is one slice old."""
     run = current_run()
     if run is None:
         return
-    diverged = False
+    draw(run, redraw_data(run))
     if run.running:
         diverged = train_slice(run, float(_get(_key("slice"), DEFAULT_SLICE)))
         _update_rate(run)
         maybe_measure_quality(run)
-    draw(run, redraw_data(run))
-    if diverged:
-        st.rerun()  # a full rerun: the controls show Start again and the fragment stops re-running
+        if diverged:
+            st.rerun()  # a full rerun: the message appears, the controls show Start, the fragment stops
 
 
 # The grids are sent at their real size (28 px digits) and enlarged by the browser: crisp pixels, small PNGs.
-PIXELATED_CSS = "<style>.st-key-train_samples img, .st-key-train_history img { image-rendering: pixelated; }</style>"
+PIXELATED_CSS = "<style>.st-key-train_history img { image-rendering: pixelated; }</style>"
 
 
 def live_view(run: LiveRun) -> None:

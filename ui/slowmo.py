@@ -3,7 +3,8 @@
 The panel walks the trainer with `aigc_core.slowmo.SlowMotion` (the trainer's own phase methods, so the weights
 really change at the update phases), and shows for the phase just run: its number and translated caption, the
 feedback-loop diagram with that phase lit up and live values on its edges, the real numbers it produced, and
-the real / fake samples of the batch.
+the real / fake samples of the batch. The diagram updates in place (`ui.live_diagram.live_mermaid`): the highlight
+moves from phase to phase without the picture blanking, and it draws correctly inside a hidden tab too.
 
 Use it from any page::
 
@@ -37,7 +38,7 @@ from aigc_core.errors import TrainingDiverged
 from aigc_core.gan_trainer import GANStats, GANTrainer
 from aigc_core.slowmo import PHASE_KEYS, PhaseRecord, SlowMotion
 from ui.i18n import t
-from ui.mermaid import render_mermaid
+from ui.live_diagram import live_mermaid
 
 SampleView = Callable[[PhaseRecord | None, torch.Tensor | None, torch.Tensor | None], None]
 
@@ -130,7 +131,7 @@ def slow_motion_panel(
     show_samples: SampleView | None = None,
     on_iteration: Callable[[GANStats], None] | None = None,
     on_diverged: Callable[[TrainingDiverged], None] | None = None,
-    diagram_height: int = 360,
+    diagram_height: int | str = "content",
 ) -> PhaseRecord | None:
     """Draw the slow-motion panel for `trainer` and handle its buttons. See the module docstring."""
     slow = stepper(trainer, key_prefix)
@@ -175,16 +176,16 @@ def slow_motion_panel(
         else:
             st.caption(t("slowmo.next_up", number=slow.next_number, title=phase_title(slow.next_key)))
 
-    left, right = st.columns([3, 2])
+    source = gan_diagram(phase=current.key if current else None, values=slow.diagram_values, labels=gan_labels())
+    live_mermaid(source, key=f"{key_prefix}_slowmo_diagram", height=diagram_height)
+    left, right = st.columns([2, 3])
     with left:
-        source = gan_diagram(phase=current.key if current else None, values=slow.diagram_values, labels=gan_labels())
-        render_mermaid(source, height=diagram_height, key=f"{key_prefix}_slowmo_diagram")
-    with right:
         if current is not None and current.values:
             st.markdown(f"**{t('slowmo.values_heading')}**")
             rows = [f"| {t(f'slowmo.value.{key}')} | {_format(key, current.values[key])} |"
                     for key in _VALUE_ORDER if key in current.values]
             st.markdown("| | |\n|---|---:|\n" + "\n".join(rows))
+    with right:
         (show_samples or default_samples)(current, _latest(slow, "real"), _latest(slow, "fake"))
     with st.expander(t("slowmo.phases_heading"), expanded=False):
         st.markdown(_phase_list(slow, current, k))

@@ -1,0 +1,126 @@
+"""The Train page in a real browser: live training, the diagram as SVG, slow motion, language switch, offline."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from e2e_support import foreign_requests, wait_for_app
+
+LIVE_TIMEOUT_MS = 120_000  # the machine running the tests may be busy: wait for progress, not for a speed
+
+
+def _open_train(page, app_url: str, lang: str = "en") -> None:
+    # Home first: on a fresh server Streamlit serves a deep link before app.py's st.navigation has ever run.
+    page.goto(app_url + ("" if lang == "en" else f"/?lang={lang}"))
+    wait_for_app(page)
+    page.goto(f"{app_url}/train" + ("" if lang == "en" else f"?lang={lang}"))
+    wait_for_app(page)
+    page.locator(".st-key-train_btn_start button").wait_for()
+
+
+def _click(page, key: str) -> None:
+    """Click a keyed button once the app is idle (while a run is on, the old element can still be on the page)."""
+    wait_for_app(page)
+    page.locator(f".st-key-{key} button").first.click()
+    wait_for_app(page)
+
+
+def _step(page) -> int:
+    value = page.locator('[data-testid="stMetricValue"]').first.inner_text()
+    digits = re.sub(r"\D", "", value)
+    return int(digits) if digits else 0
+
+
+def _wait_step_above(page, floor: int) -> int:
+    deadline = time.monotonic() + LIVE_TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        step = _step(page)
+        if step > floor:
+            return step
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the step counter stayed at {floor}")
+
+
+def _assert_clean(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert "⟦" not in page.locator('[data-testid="stApp"]').inner_text()
+    assert not foreign_requests(page), foreign_requests(page)
+    assert not page.console_errors, page.console_errors
+
+
+def test_train_live_start_pause(page, app_url, screenshot):
+    _open_train(page, app_url)
+    assert _step(page) == 0
+    screenshot("train_ready_en")
+    page.locator(".st-key-train_btn_start button").click()
+    first = _wait_step_above(page, 0)
+    second = _wait_step_above(page, first)  # still rising: slices keep coming without any click
+    assert second > first
+    # The loss chart has drawn a line with points.
+    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    chart.wait_for()
+    page.wait_for_function(
+        """() => {
+            const path = document.querySelector('[data-testid="stPlotlyChart"] .scatterlayer .trace path.js-line');
+            return path && (path.getAttribute('d') || '').split('L').length > 2;
+        }""",
+        timeout=LIVE_TIMEOUT_MS,
+    )
+    # The feedback-loop diagram is drawn as SVG (offline Mermaid), with live values on it.
+    diagram = page.locator('.st-key-train_live_diagram .live-diagram[data-status="ok"]')
+    diagram.wait_for(timeout=LIVE_TIMEOUT_MS)
+    page.wait_for_function(  # the live values reach the diagram (it updates in place, without reloading)
+        """() => [...document.querySelectorAll('.st-key-train_live_diagram *')]
+                   .some((el) => el.shadowRoot && el.shadowRoot.querySelector('svg')
+                                 && el.shadowRoot.querySelector('svg').textContent.includes('D(x)='))""",
+        timeout=LIVE_TIMEOUT_MS,
+    )
+    assert diagram.locator("svg").count() == 1
+    _wait_step_above(page, second + 20)  # let the samples take shape a little for the screenshot
+    screenshot("train_running_en")
+    page.locator(".st-key-train_btn_start button").click()  # Pause
+    page.locator(".st-key-train_btn_start button", has_text="Start").wait_for()
+    wait_for_app(page)
+    paused = _step(page)
+    page.wait_for_timeout(2000)
+    assert _step(page) == paused  # Pause took effect
+    screenshot("train_paused_en")
+    _assert_clean(page)
+
+
+def test_slow_motion_walkthrough(page, app_url, screenshot):
+    _open_train(page, app_url)
+    page.get_by_role("tab", name="Slow motion").click()
+    for number in (1, 2, 3):
+        _click(page, "train_slowmo_next")
+        page.get_by_text(f"Phase {number} of 12").wait_for()
+    page.get_by_text("Phase 3 of 12: Score real and fake").wait_for()
+    diagram = page.locator('.st-key-train_slowmo_diagram .live-diagram[data-status="ok"]')
+    diagram.wait_for()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.st-key-train_slowmo_diagram *')]
+                   .some((el) => el.shadowRoot && el.shadowRoot.querySelector('svg')
+                                 && el.shadowRoot.querySelector('svg').textContent.includes('D(x)='))"""
+    )
+    screenshot("train_slowmo_en")
+    _assert_clean(page)
+
+
+def test_language_switch_keeps_a_trained_models_settings(page, app_url, screenshot):
+    _open_train(page, app_url)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.locator(".st-key-train_gan_loss").click()
+    page.get_by_role("option", name="Hinge").click()
+    wait_for_app(page)
+    _click(page, "train_btn_step_g")
+    assert _step(page) == 1
+    sidebar.get_by_role("radio", name="中文").click()
+    page.get_by_role("heading", name="训练一个生成模型").wait_for()
+    wait_for_app(page)
+    loss = sidebar.locator(".st-key-train_gan_loss__zh").get_by_role("combobox")
+    assert loss.input_value() == "Hinge 损失"  # not reset to the first option
+    assert "需要一个新模型" not in page.locator('[data-testid="stApp"]').inner_text()
+    assert _step(page) == 1  # the same model, still at step 1
+    screenshot("train_zh")
+    _assert_clean(page)
