@@ -24,6 +24,7 @@ REAL_COLOUR, FAKE_COLOUR = "#2e7d32", "#e65100"
 CHART_HEIGHT = 250
 CHART_CONFIG = {"displayModeBar": False, "responsive": True}
 FEW_POINTS = 30
+LOG_TICKS = [m * 10.0**e for e in range(-6, 9) for m in (1, 2, 5)]  # 1-2-5 steps, labelled in full (0.5, not "5")
 
 
 def _figure(title: str, y_title: str, *, log_y: bool = False, y_range: Sequence[float] | None = None) -> go.Figure:
@@ -35,7 +36,7 @@ def _figure(title: str, y_title: str, *, log_y: bool = False, y_range: Sequence[
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
         xaxis={"title": {"text": t("train.chart.step")}},
         yaxis={"title": {"text": y_title}, "type": "log" if log_y else "linear",
-               **({"dtick": "D2"} if log_y else {}),
+               **({"tickvals": LOG_TICKS, "tickformat": "~g"} if log_y else {}),
                **({"range": list(y_range)} if y_range is not None else {})},
         uirevision="keep",
         hovermode="x unified",

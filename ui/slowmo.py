@@ -182,9 +182,10 @@ def slow_motion_panel(
     with left:
         if current is not None and current.values:
             st.markdown(f"**{t('slowmo.values_heading')}**")
-            rows = [f"| {t(f'slowmo.value.{key}')} | {_format(key, current.values[key])} |"
-                    for key in _VALUE_ORDER if key in current.values]
-            st.markdown("| | |\n|---|---:|\n" + "\n".join(rows))
+            keys = [key for key in _VALUE_ORDER if key in current.values]
+            for row in range(0, len(keys), 2):
+                for column, key in zip(st.columns(2), keys[row : row + 2]):
+                    column.metric(t(f"slowmo.value.{key}"), _format(key, current.values[key]))
     with right:
         (show_samples or default_samples)(current, _latest(slow, "real"), _latest(slow, "fake"))
     with st.expander(t("slowmo.phases_heading"), expanded=False):
