@@ -5,12 +5,15 @@ import streamlit as st
 
 from ui import live
 from ui.i18n import t
+from ui.page_setups import train_link_in, train_link_out
 from ui.slowmo import slow_motion_panel
 
 st.title(t("train.title"))
 st.caption(t("train.intro"))
 
+train_link_in()  # a newly opened share link sets the sidebar (preset + its changes)
 settings = live.sidebar_settings(live.current_run())
+train_link_out(settings)  # the set-up into the URL, and the link to copy
 run, pending = live.sync_run(settings)
 if run is None:
     st.stop()

@@ -47,6 +47,7 @@ from ui.i18n import current_language, t
 from ui.live_diagram import live_mermaid
 from ui.models import available_pretrained, device, mnist, try_pretrained
 from ui.slowmo import gan_labels, vae_labels
+from ui.teacher import is_teacher_mode
 
 STATE = "train_run"
 SAVED = "train_saved_widgets"
@@ -194,10 +195,17 @@ def _optimizer_widgets(name: str, heading: str) -> OptimizerConfig:
     return OptimizerConfig(kind=kind, lr=float(lr), beta1=float(beta1), beta2=float(beta2))
 
 
+def _optimizer_from_state(name: str) -> OptimizerConfig:
+    """The optimizer its widgets would give, without drawing them (teacher mode hides them)."""
+    return OptimizerConfig(kind=_get(_key(f"{name}_opt")), lr=float(_get(_key(f"{name}_lr"))),
+                           beta1=float(_get(_key(f"{name}_b1"))), beta2=float(_get(_key(f"{name}_b2"))))
+
+
 def sidebar_settings(run: LiveRun | None = None) -> Settings:
     """Draw the set-up in the sidebar and return what it asks for. Settings the sidebar does not show (EMA,
     label smoothing, schedule, ...) come from the current run when it uses the same preset, else the preset."""
     _ensure_defaults()
+    teacher = is_teacher_mode()
     sidebar = st.sidebar
     sidebar.header(t("train.setup"))
     family = sidebar.segmented_control(t("train.family"), FAMILIES, key=_wkey(_key("family")), required=True,
@@ -224,19 +232,29 @@ def sidebar_settings(run: LiveRun | None = None) -> Settings:
         batch = st.select_slider(t("train.batch"), BATCH_SIZES, key=_wkey(_key(f"{f}_batch")))
         z_dim = st.number_input(t("train.z_dim"), min_value=1, max_value=256, step=1, key=_wkey(_key(f"{f}_z")),
                                 disabled=start == "pretrained", help=t("train.z_help"))
-        clip = st.number_input(t("train.clip"), min_value=0.0, max_value=1e4, step=0.5, format="%.2f",
-                               key=_wkey(_key(f"{f}_clip")), help=t("train.clip_help"))
+        if teacher:  # teacher mode: gradient clipping, optimizers and display settings keep their values, unseen
+            clip = _get(_key(f"{f}_clip"))
+        else:
+            clip = st.number_input(t("train.clip"), min_value=0.0, max_value=1e4, step=0.5, format="%.2f",
+                                   key=_wkey(_key(f"{f}_clip")), help=t("train.clip_help"))
         seed = st.number_input(t("train.seed"), min_value=0, max_value=2**31 - 1, step=1, key=_wkey(_key(f"{f}_seed")),
                                help=t("train.seed_help"))
-    with sidebar.expander(t("train.optimizers"), expanded=False):
+    if teacher:
         if family == "gan":
-            g_optim = _optimizer_widgets("g", t("train.optim_g"))
-            d_optim = _optimizer_widgets("d", t("train.optim_d"))
+            g_optim, d_optim = _optimizer_from_state("g"), _optimizer_from_state("d")
         else:
-            v_optim = _optimizer_widgets("v", t("train.optim_vae"))
-    with sidebar.expander(t("train.display"), expanded=False):
-        st.select_slider(t("train.redraw"), SLICE_CHOICES, key=_wkey(_key("slice")), help=t("train.redraw_help"),
-                         format_func=lambda s: t("train.seconds", s=s))
+            v_optim = _optimizer_from_state("v")
+        sidebar.caption(t("teacher.advanced_hidden"))
+    else:
+        with sidebar.expander(t("train.optimizers"), expanded=False):
+            if family == "gan":
+                g_optim = _optimizer_widgets("g", t("train.optim_g"))
+                d_optim = _optimizer_widgets("d", t("train.optim_d"))
+            else:
+                v_optim = _optimizer_widgets("v", t("train.optim_vae"))
+        with sidebar.expander(t("train.display"), expanded=False):
+            st.select_slider(t("train.redraw"), SLICE_CHOICES, key=_wkey(_key("slice")), help=t("train.redraw_help"),
+                             format_func=lambda s: t("train.seconds", s=s))
     _remember_widgets()
 
     base = preset.train_config
