@@ -24,7 +24,20 @@ REAL_COLOUR, FAKE_COLOUR = "#2e7d32", "#e65100"
 CHART_HEIGHT = 250
 CHART_CONFIG = {"displayModeBar": False, "responsive": True}
 FEW_POINTS = 30
-LOG_TICKS = [m * 10.0**e for e in range(-6, 9) for m in (1, 2, 5)]  # 1-2-5 steps, labelled in full (0.5, not "5")
+
+
+def log_ticks(values: np.ndarray) -> list[float] | None:
+    """Tick positions for a log axis, labelled in full (0.5, not Plotly's lone "5"): 1-2-5 steps over a narrow
+    range, powers of ten over a wide one (a diverging run spans many decades)."""
+    finite = values[np.isfinite(values) & (values > 0)]
+    if not len(finite):
+        return None
+    low, high = np.floor(np.log10(finite.min())), np.ceil(np.log10(finite.max()))
+    decades = np.arange(low, high + 1)
+    if high - low > 3:
+        step = max(1, int(np.ceil((high - low) / 6)))
+        return [float(10.0**d) for d in decades[::step]]
+    return [float(m * 10.0**d) for d in decades for m in (1, 2, 5)]
 
 
 def _figure(title: str, y_title: str, *, log_y: bool = False, y_range: Sequence[float] | None = None) -> go.Figure:
@@ -36,7 +49,7 @@ def _figure(title: str, y_title: str, *, log_y: bool = False, y_range: Sequence[
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
         xaxis={"title": {"text": t("train.chart.step")}},
         yaxis={"title": {"text": y_title}, "type": "log" if log_y else "linear",
-               **({"tickvals": LOG_TICKS, "tickformat": "~g"} if log_y else {}),
+               **({"tickformat": "~g"} if log_y else {}),
                **({"range": list(y_range)} if y_range is not None else {})},
         uirevision="keep",
         hovermode="x unified",
@@ -65,6 +78,8 @@ class ChartSet:
         few = len(columns["step"]) < FEW_POINTS  # a line through one or two points is invisible: show markers
         for figure, names in zip(self.figures, self.series):
             with figure.batch_update():
+                if figure.layout.yaxis.type == "log":
+                    figure.layout.yaxis.tickvals = log_ticks(np.concatenate([columns[name] for name in names]))
                 for trace, name in zip(figure.data, names):
                     trace.x = columns["step"]
                     trace.y = columns[name]

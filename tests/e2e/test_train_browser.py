@@ -124,3 +124,47 @@ def test_language_switch_keeps_a_trained_models_settings(page, app_url, screensh
     assert _step(page) == 1  # the same model, still at step 1
     screenshot("train_zh")
     _assert_clean(page)
+
+
+def _set_number(page, key: str, value: str) -> None:
+    field = page.locator(f".st-key-{key} input")
+    field.fill(value)
+    field.press("Enter")
+    wait_for_app(page)
+
+
+def _choose(page, key: str, option: str) -> None:
+    page.locator(f".st-key-{key}").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app(page)
+
+
+def test_divergence_then_a_vae(page, app_url, screenshot):
+    _open_train(page, app_url)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Optimizers").click()
+    for net in ("g", "d"):
+        _choose(page, f"train_{net}_opt", "SGD")
+        _set_number(page, f"train_{net}_lr", "1000")
+    _click(page, "train_btn_start")
+    page.get_by_text("Training stopped").wait_for(timeout=LIVE_TIMEOUT_MS)
+    wait_for_app(page)
+    assert page.get_by_text("learning rate 10 times smaller").count() == 1
+    page.locator(".st-key-train_btn_start button", has_text="Start").wait_for()  # paused, not crashed
+    screenshot("train_diverged_en")
+    _assert_clean(page)
+
+    # Another model family: the trained (diverged) GAN is not thrown away without asking.
+    sidebar.get_by_role("radio", name="VAE", exact=True).click()
+    wait_for_app(page)
+    page.get_by_text("These settings need a new model").wait_for()
+    _click(page, "train_btn_rebuild")
+    for _ in range(3):
+        _click(page, "train_btn_step")
+    assert _step(page) == 3
+    page.get_by_text("Input and reconstruction").wait_for()
+    screenshot("train_vae_en")
+    page.get_by_role("tab", name="Save and load").click()
+    page.get_by_text("Model checkpoint (.zip)").wait_for()
+    screenshot("train_export_en")
+    _assert_clean(page)
