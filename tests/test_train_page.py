@@ -191,3 +191,54 @@ def test_slow_motion_tab_walks_phases():
     assert any("Phase 1 of 12" in m.value for m in at.markdown)
     _click(at, "train_slowmo_finish")
     assert _run(at).trainer.iteration == 1 and len(_run(at).history) == 1
+
+
+def test_start_from_pretrained_copies_the_shared_model():
+    from ui.models import available_pretrained, pretrained
+
+    if "gan_seed_mlp" not in available_pretrained():
+        pytest.skip("needs pretrained/gan_seed_mlp")
+    at = _train_page()
+    at.selectbox(key="train_preset_gan").set_value("gan_seed_mlp").run()
+    at.radio(key="train_start").set_value("pretrained").run()
+    assert not at.exception, at.exception
+    run = _run(at)
+    shared = pretrained("gan_seed_mlp").model
+    assert run.origin == "pretrained" and run.trainer.model is not shared
+    assert run.trainer.iteration == pretrained("gan_seed_mlp").provenance["steps"]
+    before = {k: v.clone() for k, v in shared.state_dict().items()}
+    _click(at, "train_btn_step_g")
+    assert all(torch.equal(v, shared.state_dict()[k]) for k, v in before.items())  # the cache is never trained
+    assert not shared.training
+
+
+def test_history_scrubs_through_snapshots():
+    at = _train_page()
+    _run(at).snapshots.every = 1  # a snapshot after every step, so a few clicks make a history
+    for _ in range(3):
+        _click(at, "train_btn_step_d")
+        _click(at, "train_btn_step_g")
+    steps = _run(at).snapshots.steps()
+    assert len(steps) >= 3
+    slider = at.select_slider(key="train_scrub")
+    slider.set_value(0).run()
+    assert not at.exception, at.exception
+    assert any(f"at step {steps[0]}" in caption for image in at.image for caption in image.captions)
+
+
+def test_quick_quality_estimate_is_recorded(monkeypatch):
+    from ui import live
+    from ui.models import available_pretrained
+
+    if "classifier" not in available_pretrained():
+        pytest.skip("needs pretrained/classifier")
+    at = _train_page()
+    _click(at, "train_btn_step_g")
+    run = _run(at)
+    monkeypatch.setattr(live, "quick_score", lambda trainer, classifier: {
+        "step": trainer.iteration, "classifier_score": 2.0, "fid": 300.0, "samples": 500})
+    monkeypatch.setattr(live, "_reference_ready", lambda classifier: True)
+    live.maybe_measure_quality(run, force=True)
+    assert run.quality.last()["step"] == 1
+    at.run()
+    assert len(at.get("plotly_chart")) == 4  # the three live charts and the quality chart
