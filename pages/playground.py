@@ -11,13 +11,16 @@ from ui import playground_controls as controls
 from ui import playground_live as live
 from ui import playground_state as state
 from ui.i18n import t
+from ui.page_setups import playground_link_in, playground_link_out
 from ui.playground_data import custom_points_editor
 
 st.title(t("playground.title"))
 st.caption(t("playground.intro"))
 
 controls.init_defaults()
+playground_link_in()  # a newly opened share link sets the sidebar
 controls.sidebar_settings()
+playground_link_out()  # the set-up into the URL, and the link to copy
 if st.session_state["pg_data"] == "custom":
     custom_points_editor()
 settings = controls.current_settings()
