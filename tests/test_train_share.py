@@ -74,3 +74,12 @@ def test_teacher_mode_hides_advanced_settings_but_keeps_their_values():
     at.sidebar.toggle(key="_aigc_teacher_toggle").set_value(False).run()
     assert len(_sidebar_labels(at)) == 4
     assert at.sidebar.number_input(key="train_d_lr").value == pytest.approx(5e-4)
+
+
+def test_a_vae_link_switches_the_family():
+    at = _train(preset="vae_mlp_z2", beta="4", lr="0.0005")
+    assert at.sidebar.button_group(key="train_family").value == "vae"
+    assert at.sidebar.number_input(key="train_vae_beta").value == pytest.approx(4.0)
+    config = at.session_state[STATE].trainer.config
+    assert config.beta == pytest.approx(4.0) and config.optim.lr == pytest.approx(5e-4)
+    assert dict(at.query_params) == {"preset": "vae_mlp_z2", "beta": "4.0", "lr": "0.0005"}
