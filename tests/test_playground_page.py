@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
@@ -50,12 +51,15 @@ def _run(at: AppTest):
     return at.session_state["pg_run"]
 
 
-def _spec(at: AppTest, index: int = 0) -> dict:
-    return json.loads(at.get("plotly_chart")[index].proto.spec)
+def _chart(at: AppTest, index: int = 0) -> tuple[dict, dict[str, pa.Table]]:
+    """The live Vega-Lite chart: its spec and its datasets (Arrow tables, by name)."""
+    proto = at.get("vega_lite_chart")[index].proto
+    datasets = {d.name: pa.ipc.open_stream(d.data.data).read_all() for d in proto.datasets}
+    return json.loads(proto.spec), datasets
 
 
-def _trace_types(at: AppTest) -> list[str]:
-    return [trace.get("type", "scatter") for trace in _spec(at)["data"]]
+def _rows(at: AppTest) -> dict[str, int]:
+    return {name: table.num_rows for name, table in _chart(at)[1].items()}
 
 
 @pytest.mark.parametrize("lang, title", [("en", "2-D GAN Playground"), ("zh", "二维 GAN 演练场")])
@@ -63,10 +67,12 @@ def test_page_draws_the_plane_and_charts_in_both_languages(lang, title):
     at = _page(lang)
     _ok(at)
     assert at.title[0].value == title
-    figure = _spec(at)
-    assert "heatmap" in _trace_types(at)
-    names = [trace.get("name") for trace in figure["data"]]
-    assert len(names) >= 9  # heatmap, manifold, real, fake, arrows, 4 curves
+    rows = _rows(at)
+    assert rows["heat0"] == 40 * 40 and rows["real0"] == rows["fake0"] == 512
+    assert rows["manifold0"] == 22 * 41 and rows["arrows0"] == 48 and rows["batch0"] == 0
+    assert rows["curves"] >= 2  # the first frame's KL and JS (no losses before the first update)
+    spec, _ = _chart(at)
+    assert "hconcat" in spec  # the plane beside the charts
     assert len(at.metric) == 6
 
 
@@ -134,18 +140,19 @@ def test_architecture_change_before_any_training_applies_at_once():
     at = _page()
     at.segmented_control(key="pg_zdim").set_value(1).run()
     assert _run(at).trainers[0].model.config.z_dim == 1 and not at.warning
-    manifold = [trace for trace in _spec(at)["data"] if trace.get("mode") == "lines" and trace.get("xaxis") == "x"]
-    assert len(manifold) == 1 and manifold[0]["x"].count(None) == 1  # 1-D noise: one curve (one end marker)
+    manifold = _chart(at)[1]["manifold0"]
+    assert set(manifold.column("line").to_pylist()) == {0.0} and manifold.num_rows == 201  # 1-D noise: one curve
     _ok(at)
 
 
 def test_view_toggles_switch_layers_off():
     at = _page()
+    spec_before, _ = _chart(at)
     at.button_group(key="pg_views").set_value(["real", "fake"]).run()
-    assert "heatmap" not in _trace_types(at)
-    names = {trace.get("name") for trace in _spec(at)["data"]}
-    assert {"Real samples", "Generated samples"} <= names
-    assert not names & {"G manifold", "G gradients"}
+    rows = _rows(at)
+    assert rows["real0"] == rows["fake0"] == 512
+    assert rows["heat0"] == rows["manifold0"] == rows["arrows0"] == 0
+    assert _chart(at)[0] == spec_before  # same spec, new data: the browser updates the chart in place
     _ok(at)
 
 
@@ -158,9 +165,10 @@ def test_side_by_side_trains_two_runs_from_the_same_weights():
     assert all(torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters()))
     at.button(key="pg_step_both").click().run()
     assert a.iteration == b.iteration == 1
-    figure = _spec(at)
-    assert "xaxis2" in figure["layout"] and "yaxis4" in figure["layout"]  # two planes, two charts
-    assert sum(trace.get("type") == "heatmap" for trace in figure["data"]) == 2
+    rows = _rows(at)
+    assert rows["heat0"] == rows["heat1"] == 1600  # two planes
+    curves = _chart(at)[1]["curves"]
+    assert set(curves.column("run").to_pylist()) == {0, 1}  # both runs' curves
     assert "minimax" in at.markdown[-2].value or any("minimax" in m.value for m in at.markdown)
     at.slider(key="pg_b_k").set_value(3).run()  # B's k applies to B only, from the next step
     assert (a.config.d_steps, b.config.d_steps) == (1, 3)
@@ -182,10 +190,10 @@ def test_slow_motion_walks_one_iteration_phase_by_phase():
     at.button(key="playground_slowmo_finish").click().run()
     assert (trainer.d_updates, trainer.iteration) == (1, 1)
     assert _run(at).histories[0].step[-1] == 1
-    spec = _spec(at)
-    assert any("batch" in (trace.get("name") or "") for trace in spec["data"])  # the batch drawn on the plane
+    at.button(key="playground_slowmo_next").click().run()  # phase 1 of the next iteration: a new batch
+    assert _rows(at)["batch0"] > 0  # the batch drawn on the plane
     at.toggle(key="pg_slowmo").set_value(False).run()
-    assert len(at.get("plotly_chart")) == 1
+    assert len(at.get("vega_lite_chart")) == 1
     _ok(at)
 
 
@@ -248,3 +256,23 @@ def test_divergence_pauses_and_explains(monkeypatch):
     assert at.session_state["pg_playing"] is False
     assert "diverged" in at.error[0].value
     _ok(at)
+
+
+@pytest.mark.parametrize("runs, charts", [(1, True), (2, True), (1, False)])
+def test_live_chart_is_valid_vega_lite(runs, charts):
+    import altair as alt
+
+    from aigc_core import playground as pg
+    from aigc_core.factory import toy_source
+    from ui.playground_figure import LAYERS, build_chart
+
+    trainer = pg.build_trainer(pg.PlaygroundSettings(hidden_layers=1, width=8, batch_size=16), toy_source("ring"))
+    trainer.step()
+    view = pg.compute_view(trainer, data="ring", real_shown=pg.shown_real(trainer.source, 0),
+                           noise=pg.view_noise(trainer.model, 0))
+    history = pg.History()
+    history.record(1, 1.0, 0.5, 3.0, 0.4)
+    spec = build_chart([view] * runs, [history] * runs, set(LAYERS), run_labels=("A", "B")[:runs], charts=charts,
+                       batch={"real": torch.zeros(3, 2), "fake": None})
+    spec["datasets"] = {name: table.to_pylist() for name, table in spec["datasets"].items()}
+    alt.Chart.from_dict(spec, validate=True)  # raises on anything Vega-Lite's schema does not allow

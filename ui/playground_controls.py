@@ -153,8 +153,9 @@ def current_settings() -> list[pg.PlaygroundSettings]:
 # -- toolbar -------------------------------------------------------------------------------------------------
 
 
-def _toggle_play() -> None:
-    st.session_state[state.PLAYING_KEY] = not st.session_state.get(state.PLAYING_KEY, False)
+def _set_playing(playing: bool) -> None:
+    # Set, not toggled: a click that Streamlit replays after an interrupted run must not flip it back.
+    st.session_state[state.PLAYING_KEY] = playing
 
 
 def _request(action: str) -> None:
@@ -180,7 +181,7 @@ def toolbar(*, ready: bool, compare: bool) -> None:
     playing = bool(ss.get(state.PLAYING_KEY)) and not slow
     columns = st.columns([1.3, 1, 1, 1, 1, 1.6], vertical_alignment="center")
     columns[0].button(t("playground.pause") if playing else t("playground.play"), key="pg_play_button",
-                      type="primary", on_click=_toggle_play, disabled=not ready or slow, width="stretch",
+                      type="primary", on_click=_set_playing, args=(not playing,), disabled=not ready or slow, width="stretch",
                       icon=":material/pause:" if playing else ":material/play_arrow:", help=t("playground.play_help"))
     columns[1].button(t("playground.step_d"), key="pg_step_d", on_click=_request, args=("d",), width="stretch",
                       disabled=not ready or slow, help=t("playground.step_d_help"))

@@ -1,17 +1,24 @@
-"""The playground's one Plotly figure: the plane (D heatmap, G manifold, real and generated points, G gradient
-arrows) next to the curves over time (D and G loss; KL and JS), for one run or two side by side.
+"""The playground's live chart: the plane (D heatmap, G manifold, real and generated points, G gradient arrows)
+next to the curves over time (D and G loss; KL and JS), for one run or two side by side, as one Vega-Lite spec.
 
-The figure is built as a plain dict and wrapped without Plotly's per-property validation (`_validate=False`):
-the layout is fixed and covered by a test that builds it with validation, and skipping it keeps a redraw
-cheap (see bench/bench_playground.py). Nothing here computes model outputs: it draws a `PlaygroundView`.
+Why Vega-Lite and not Plotly for the live view: Streamlit gives a Plotly chart a new identity whenever its figure
+changes, so the browser rebuilds it on every redraw (blank frames while playing). A Vega-Lite chart whose spec
+stays the same and whose named datasets change is updated in place. So the spec here depends only on the layout
+(one or two runs, the language) and every layer is always present; what changes per frame, including which
+layers are switched off (an empty dataset), travels in `datasets` as Arrow tables.
+
+The "draw your own points" editor stays a Plotly chart: it needs Plotly's click / box / lasso selection events.
+Nothing here computes model outputs: it lays out a `PlaygroundView`.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+import pyarrow as pa
 import torch
 
 from aigc_core.playground import PLANE_BOUNDS, History, PlaygroundView
@@ -19,150 +26,194 @@ from ui.i18n import t
 
 REAL_COLOR = "#1a9850"  # GAN Lab's convention: green is real ...
 FAKE_COLOR = "#8e44ad"  # ... and purple is generated
-MANIFOLD_COLOR = "rgba(60, 60, 60, 0.45)"
+MANIFOLD_COLOR = "#3c3c3c"
 ARROW_COLOR = "#d35400"
-# D's verdict: purple where it says "generated", neutral grey where it cannot tell, green where it says "real".
-HEAT_SCALE = [[0.0, "#c39bd3"], [0.5, "#f2f2f2"], [1.0, "#a9dfbf"]]
-LOSS_COLORS = {"d_loss": "#2c7fb8", "g_loss": "#e6550d", "kl": "#31a354", "js": "#756bb1"}
+# D's verdict, mapped to [0, 1] with 0.5 = "cannot tell": purple = "generated", grey = unsure, green = "real".
+HEAT_RANGE = ["#b07cc6", "#f2f2f2", "#8fd1a8"]
+CURVE_KEYS = ("d_loss", "g_loss", "kl", "js")
+CURVE_COLORS = {"d_loss": "#2c7fb8", "g_loss": "#e6550d", "kl": "#31a354", "js": "#756bb1"}
 ARROW_MAX_LENGTH = 0.6  # the longest arrow, in plane units; the others are drawn to scale
-
 LAYERS: tuple[str, ...] = ("real", "fake", "heatmap", "manifold", "gradients")
+PLANE_PX = {1: 360, 2: 300}  # plane side in pixels for one run / two runs (fits a 1,280 px laptop screen)
+CHART_PX = {1: (300, 140), 2: (270, 130)}  # (width, height) of each curve chart
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 
 
-def _rounded(values: np.ndarray, digits: int = 3) -> list:
-    """Plain lists with a few decimals: the figure travels as JSON on every redraw, so shorter numbers help."""
-    return np.round(np.asarray(values, dtype=np.float64), digits).tolist()
+def _table(**columns: object) -> pa.Table:
+    return pa.table({name: pa.array(np.asarray(values, dtype=np.float32)) for name, values in columns.items()})
 
 
-def arrow_segments(points: np.ndarray, directions: np.ndarray, max_length: float = ARROW_MAX_LENGTH
-                   ) -> tuple[list[float | None], list[float | None], list[float]]:
-    """x, y (start, end, gap per arrow) and marker sizes (an arrowhead at each end only). Arrows are scaled
-    together so the longest is `max_length` long: their lengths compare, their units do not matter."""
+def _empty(*names: str) -> pa.Table:
+    return _table(**{name: np.zeros(0) for name in names})
+
+
+def heat_display(values: np.ndarray, zmid: float, zmax: float) -> np.ndarray:
+    """D's values on a [0, 1] colour scale whose middle (0.5) is the neutral value zmid (zmax - zmid: half range)."""
+    half = zmax - zmid if zmax > zmid else 1.0
+    return np.clip(0.5 + 0.5 * (values - zmid) / half, 0.0, 1.0)
+
+
+def arrows(points: np.ndarray, directions: np.ndarray, max_length: float = ARROW_MAX_LENGTH) -> pa.Table:
+    """Arrow rows (x, y) -> (x2, y2) with the head's angle (degrees clockwise from "up", as Vega rotates shapes).
+    Arrows are scaled together so the longest is `max_length` long: their lengths compare, their units do not."""
     lengths = np.linalg.norm(directions, axis=1)
     longest = float(lengths.max()) if len(lengths) else 0.0
     scale = max_length / longest if longest > 1e-12 else 0.0
     ends = points + directions * scale
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    sizes: list[float] = []
-    for (x0, y0), (x1, y1) in zip(_rounded(points), _rounded(ends)):
-        xs += [x0, x1, None]
-        ys += [y0, y1, None]
-        sizes += [0, 9, 0]
-    return xs, ys, sizes
+    angle = np.degrees(np.arctan2(directions[:, 0], directions[:, 1]))  # atan2(dx, dy): 0 = up, 90 = right
+    return _table(x=points[:, 0], y=points[:, 1], x2=ends[:, 0], y2=ends[:, 1], angle=angle)
 
 
-def _axis_names(index: int) -> tuple[str, str]:
-    """Plotly's trace references for axis number `index` (1 -> "x", "y"; 2 -> "x2", "y2")."""
-    suffix = "" if index == 1 else str(index)
-    return f"x{suffix}", f"y{suffix}"
-
-
-def _layout_axis(index: int) -> tuple[str, str]:
-    suffix = "" if index == 1 else str(index)
-    return f"xaxis{suffix}", f"yaxis{suffix}"
-
-
-def plane_traces(
-    view: PlaygroundView, layers: set[str], axis: int, *, show_legend: bool, batch: dict | None = None
-) -> list[dict]:
-    """The plane's traces for one view, on axis pair `axis`. `batch`: {"real": (n, 2), "fake": (n, 2)} tensors
-    of the current training batch (slow motion), drawn larger on top."""
-    x, y = _axis_names(axis)
-    traces: list[dict] = []
+def plane_datasets(view: PlaygroundView, layers: set[str], run: int, batch: dict | None = None) -> dict[str, pa.Table]:
+    """The per-frame data of one plane (run index `run`). Switched-off layers get empty tables."""
+    out: dict[str, pa.Table] = {}
     heat = view.heatmap
     if "heatmap" in layers and heat is not None:
-        traces.append({
-            "type": "heatmap", "x": _rounded(heat.xs), "y": _rounded(heat.ys), "z": _rounded(heat.values),
-            "zmin": heat.zmin, "zmid": heat.zmid, "zmax": heat.zmax, "colorscale": HEAT_SCALE, "showscale": False,
-            "xaxis": x, "yaxis": y, "name": t("playground.layer.heatmap"),
-            "hovertemplate": t("playground.hover_heat" if heat.probability else "playground.hover_score")
-            + "<extra></extra>",
-        })
+        half_x = (heat.xs[1] - heat.xs[0]) / 2 if len(heat.xs) > 1 else 0.5
+        half_y = (heat.ys[1] - heat.ys[0]) / 2 if len(heat.ys) > 1 else 0.5
+        x, y = np.meshgrid(heat.xs, heat.ys)  # rows along y, like heat.values
+        out[f"heat{run}"] = _table(x0=(x - half_x).ravel(), x1=(x + half_x).ravel(), y0=(y - half_y).ravel(),
+                                   y1=(y + half_y).ravel(), v=heat_display(heat.values, heat.zmid, heat.zmax).ravel())
+    else:
+        out[f"heat{run}"] = _empty("x0", "x1", "y0", "y1", "v")
     manifold = view.manifold
     if "manifold" in layers and manifold is not None:
-        mx: list[float | None] = []
-        my: list[float | None] = []
-        for line in manifold.lines:
-            mx += _rounded(line[:, 0]) + [None]
-            my += _rounded(line[:, 1]) + [None]
-        traces.append({
-            "type": "scatter", "mode": "lines", "x": mx, "y": my, "xaxis": x, "yaxis": y,
-            "line": {"color": MANIFOLD_COLOR, "width": 1.5 if manifold.z_dim == 1 else 1},
-            "name": t("playground.layer.manifold"), "hoverinfo": "skip", "showlegend": show_legend,
-            "legendgroup": "manifold",
-        })
-    for key, color, points in (("real", REAL_COLOR, view.real), ("fake", FAKE_COLOR, view.fake)):
-        if key in layers:
-            traces.append({
-                "type": "scatter", "mode": "markers", "x": _rounded(points[:, 0]), "y": _rounded(points[:, 1]),
-                "xaxis": x, "yaxis": y, "name": t(f"playground.layer.{key}"), "showlegend": show_legend,
-                "legendgroup": key, "hoverinfo": "skip",
-                "marker": {"size": 4, "color": color, "opacity": 0.8, "line": {"width": 0.5, "color": "white"}},
-            })
+        lines, points = manifold.lines.shape[:2]
+        out[f"manifold{run}"] = _table(x=manifold.lines[..., 0].ravel(), y=manifold.lines[..., 1].ravel(),
+                                       line=np.repeat(np.arange(lines), points), i=np.tile(np.arange(points), lines))
+    else:
+        out[f"manifold{run}"] = _empty("x", "y", "line", "i")
+    for key, points in (("real", view.real), ("fake", view.fake)):
+        out[f"{key}{run}"] = _table(x=points[:, 0], y=points[:, 1]) if key in layers else _empty("x", "y")
     grads = view.gradients
-    if "gradients" in layers and grads is not None:
-        ax, ay, sizes = arrow_segments(grads.points, grads.directions)
-        traces.append({
-            "type": "scatter", "mode": "lines+markers", "x": ax, "y": ay, "xaxis": x, "yaxis": y,
-            "line": {"color": ARROW_COLOR, "width": 1.5},
-            "marker": {"symbol": "arrow", "angleref": "previous", "size": sizes, "color": ARROW_COLOR},
-            "name": t("playground.layer.gradients"), "showlegend": show_legend, "legendgroup": "gradients",
-            "hoverinfo": "skip",
-        })
-    if batch:
-        for key, color in (("real", REAL_COLOR), ("fake", FAKE_COLOR)):
-            points = batch.get(key)
-            if points is None:
-                continue
-            points = torch.as_tensor(points).reshape(-1, 2)
-            traces.append({
-                "type": "scatter", "mode": "markers", "x": points[:, 0].tolist(), "y": points[:, 1].tolist(),
-                "xaxis": x, "yaxis": y, "name": t(f"playground.batch_{key}"), "showlegend": show_legend,
-                "hoverinfo": "skip",
-                "marker": {"size": 11, "color": color, "symbol": "circle", "line": {"width": 2, "color": "black"}},
-            })
-    return traces
+    out[f"arrows{run}"] = (arrows(grads.points, grads.directions) if "gradients" in layers and grads is not None
+                           else _empty("x", "y", "x2", "y2", "angle"))
+    rows = []
+    for kind, code in (("real", 0.0), ("fake", 1.0)):
+        points = None if batch is None else batch.get(kind)
+        if points is not None:
+            p = torch.as_tensor(points).reshape(-1, 2).numpy()
+            rows.append(np.column_stack([p, np.full(len(p), code)]))
+    stacked = np.concatenate(rows) if rows else np.zeros((0, 3))
+    out[f"batch{run}"] = _table(x=stacked[:, 0], y=stacked[:, 1], kind=stacked[:, 2])
+    return out
 
 
-def _curve_traces(histories: Sequence[History], run_labels: Sequence[str], axis_loss: int, axis_div: int
-                  ) -> list[dict]:
-    traces: list[dict] = []
-    dashes = ("solid", "dot")
-    for run, (history, label) in enumerate(zip(histories, run_labels)):
-        suffix = f" ({label})" if label else ""
-        for key, axis in (("d_loss", axis_loss), ("g_loss", axis_loss), ("kl", axis_div), ("js", axis_div)):
-            x, y = _axis_names(axis)
-            traces.append({
-                "type": "scatter", "mode": "lines", "x": list(history.step), "y": _rounded(getattr(history, key), 4),
-                "xaxis": x, "yaxis": y, "name": t(f"playground.curve.{key}") + suffix,
-                "line": {"color": LOSS_COLORS[key], "width": 1.6, "dash": dashes[run % 2]},
-                "hovertemplate": "%{y:.3f}<extra>" + t(f"playground.curve.{key}") + suffix + "</extra>",
-            })
-    return traces
+def curves_dataset(histories: Sequence[History]) -> pa.Table:
+    """Long format for the two charts: one row per (run, curve, step); NaN values (no update yet) are dropped."""
+    steps, values, keys, runs = [], [], [], []
+    for run, history in enumerate(histories):
+        for index, key in enumerate(CURVE_KEYS):
+            column = np.asarray(getattr(history, key), dtype=np.float64)
+            keep = np.isfinite(column)
+            steps.append(np.asarray(history.step, dtype=np.float64)[keep])
+            values.append(column[keep])
+            keys.append(np.full(int(keep.sum()), index))
+            runs.append(np.full(int(keep.sum()), run))
+    return pa.table({
+        "step": pa.array(np.concatenate(steps) if steps else np.zeros(0), pa.float64()),
+        "value": pa.array(np.concatenate(values) if values else np.zeros(0), pa.float64()),
+        "curve": pa.array(np.concatenate(keys).astype(np.int8) if keys else np.zeros(0, np.int8)),
+        "run": pa.array(np.concatenate(runs).astype(np.int8) if runs else np.zeros(0, np.int8)),
+    })
 
 
-def _plane_axes(domain_x: list[float], domain_y: list[float], anchor: int) -> tuple[dict, dict]:
-    x, y = _axis_names(anchor)
-    common = {"range": list(PLANE_BOUNDS), "showgrid": False, "zeroline": False, "ticks": "", "showticklabels": False,
-              "mirror": True, "showline": True, "linecolor": "#bbbbbb", "fixedrange": True}
-    return ({**common, "domain": domain_x, "anchor": y, "constrain": "domain"},
-            {**common, "domain": domain_y, "anchor": x, "scaleanchor": x, "scaleratio": 1, "constrain": "domain"})
+def _xy(field_x: str = "x", field_y: str = "y") -> dict:
+    axis = {"domain": list(PLANE_BOUNDS), "nice": False, "zero": False}
+    return {"x": {"field": field_x, "type": "quantitative", "scale": axis, "axis": None},
+            "y": {"field": field_y, "type": "quantitative", "scale": axis, "axis": None}}
 
 
-def _chart_axes(domain_x: list[float], domain_y: list[float], anchor: int, *, log: bool = False) -> tuple[dict, dict]:
-    x, y = _axis_names(anchor)
-    return ({"domain": domain_x, "anchor": y, "title": {"text": t("playground.axis_iteration"), "standoff": 2},
-             "tickfont": {"size": 10}, "title_font": {"size": 11}},
-            {"domain": domain_y, "anchor": x, "tickfont": {"size": 10}, "type": "log" if log else "linear"})
+def plane_spec(run: int, size: int, title: str | None = None) -> dict:
+    """Every layer of one plane, reading the datasets named `<layer><run>`."""
+    low, high = PLANE_BOUNDS
+    layers = [
+        {"data": {"name": f"heat{run}"}, "mark": {"type": "rect", "strokeWidth": 0},
+         "encoding": {**_xy("x0", "y0"), "x2": {"field": "x1"}, "y2": {"field": "y1"},
+                      "color": {"field": "v", "type": "quantitative", "legend": None,
+                                "scale": {"domain": [0, 0.5, 1], "range": HEAT_RANGE, "clamp": True}}}},
+        {"data": {"name": f"manifold{run}"},
+         "mark": {"type": "line", "color": MANIFOLD_COLOR, "opacity": 0.45, "strokeWidth": 1, "clip": True},
+         "encoding": {**_xy(), "detail": {"field": "line", "type": "nominal"},
+                      "order": {"field": "i", "type": "quantitative"}}},
+        {"data": {"name": f"real{run}"},
+         "mark": {"type": "circle", "size": 14, "color": REAL_COLOR, "opacity": 0.85, "clip": True}, "encoding": _xy()},
+        {"data": {"name": f"fake{run}"},
+         "mark": {"type": "circle", "size": 14, "color": FAKE_COLOR, "opacity": 0.85, "clip": True}, "encoding": _xy()},
+        {"data": {"name": f"arrows{run}"},
+         "mark": {"type": "rule", "color": ARROW_COLOR, "strokeWidth": 1.5, "clip": True},
+         "encoding": {**_xy(), "x2": {"field": "x2"}, "y2": {"field": "y2"}}},
+        {"data": {"name": f"arrows{run}"},
+         "mark": {"type": "point", "shape": "triangle", "filled": True, "size": 36, "color": ARROW_COLOR,
+                  "opacity": 1, "clip": True},
+         "encoding": {**_xy("x2", "y2"), "angle": {"field": "angle", "type": "quantitative",
+                                                   "scale": {"domain": [-360, 360], "range": [-360, 360]}}}},
+        *({"data": {"name": f"batch{run}"}, "transform": [{"filter": f"datum.kind == {code}"}],
+           "mark": {"type": "circle", "size": 110, "color": color, "stroke": "black", "strokeWidth": 1.5,
+                    "opacity": 1, "clip": True},
+           "encoding": _xy()} for code, color in ((0, REAL_COLOR), (1, FAKE_COLOR))),
+        {"data": {"values": [{"x0": low, "y0": low, "x1": high, "y1": high}]},
+         "mark": {"type": "rect", "fill": None, "stroke": "#bbbbbb", "strokeWidth": 1},
+         "encoding": {**_xy("x0", "y0"), "x2": {"field": "x1"}, "y2": {"field": "y1"}}},
+    ]
+    spec = {"width": size, "height": size, "layer": layers}
+    if title:
+        spec["title"] = {"text": title, "fontSize": 12, "anchor": "start"}
+    return spec
 
 
-def _title(text: str, x: float, y: float) -> dict:
-    return {"text": f"<b>{text}</b>", "x": x, "y": y, "xref": "paper", "yref": "paper", "showarrow": False,
-            "xanchor": "left", "yanchor": "bottom", "font": {"size": 12}}
+def _chart_spec(curves: tuple[str, ...], title: str, size: tuple[int, int], runs: int, run_labels: Sequence[str],
+                *, two_axes: bool = False) -> dict:
+    """A line chart of some curves over iterations. two_axes: one y axis per curve (left, right), for curves of
+    different scales (KL can reach ~20 nats while JS stays below ln 2)."""
+    indices = [CURVE_KEYS.index(key) for key in curves]
+    labels = [t(f"playground.curve.{key}") for key in curves]
+    color = {"field": "label", "type": "nominal", "title": None,
+             "scale": {"domain": labels, "range": [CURVE_COLORS[key] for key in curves]},
+             "legend": {"orient": "top", "labelFontSize": 10, "symbolSize": 60, "padding": 0}}
+    x = {"field": "step", "type": "quantitative", "title": t("playground.axis_iteration"),
+         "axis": {"tickCount": 4, "labelFontSize": 10, "titleFontSize": 10, "format": "~s"}}
+
+    def y(orient: str = "left", axis_title: str | None = None, axis_color: str | None = None) -> dict:
+        axis = {"tickCount": 4, "labelFontSize": 10, "orient": orient, "titleFontSize": 10}
+        if axis_color:
+            axis.update(labelColor=axis_color, titleColor=axis_color)
+        return {"field": "value", "type": "quantitative", "title": axis_title, "axis": axis, "scale": {"zero": False}}
+
+    def encoding(y_encoding: dict) -> dict:
+        out = {"x": x, "y": y_encoding, "color": color, "detail": {"field": "run", "type": "nominal"}}
+        if runs == 2:
+            out["strokeDash"] = {"field": "run_label", "type": "nominal", "title": None,
+                                 "scale": {"domain": list(run_labels), "range": [[1, 0], [4, 3]]},
+                                 "legend": {"orient": "bottom", "labelFontSize": 10, "labelLimit": 300}}
+        return out
+
+    transform = [
+        {"filter": {"field": "curve", "oneOf": indices}},
+        {"calculate": f"{json.dumps(labels)}[indexof({json.dumps(indices)}, datum.curve)]", "as": "label"},
+    ]
+    if runs == 2:
+        transform.append({"calculate": f"{json.dumps(list(run_labels))}[datum.run]", "as": "run_label"})
+    spec = {"width": size[0], "height": size[1], "data": {"name": "curves"}, "transform": transform,
+            "title": {"text": title, "fontSize": 12, "anchor": "start"}}
+    mark = {"type": "line", "strokeWidth": 1.6, "clip": True}
+    if not two_axes:
+        return {**spec, "mark": mark, "encoding": encoding(y())}
+    spec["layer"] = [
+        {"transform": [{"filter": {"field": "curve", "equal": index}}], "mark": mark,
+         "encoding": encoding(y("left" if side == 0 else "right", label, CURVE_COLORS[key]))}
+        for side, (index, key, label) in enumerate(zip(indices, curves, labels))
+    ]
+    spec["resolve"] = {"scale": {"y": "independent"}}
+    return spec
 
 
-def build_figure(
+# Each chart keeps its own colour scale and legend (by default concatenated views merge them).
+_OWN = {"scale": {"color": "independent", "strokeDash": "independent"},
+        "legend": {"color": "independent", "strokeDash": "independent"}}
+
+
+def build_chart(
     views: Sequence[PlaygroundView],
     histories: Sequence[History],
     layers: set[str],
@@ -170,52 +221,44 @@ def build_figure(
     run_labels: Sequence[str] = ("",),
     batch: dict | None = None,
     charts: bool = True,
-    validate: bool = False,
-) -> go.Figure:
-    """One run: the plane on the left, loss and KL/JS charts stacked on the right. Two runs: both planes on top,
-    the two charts below with both runs' curves (solid = first run, dotted = second). charts=False: the plane only
-    (one run; used beside the slow-motion panel)."""
-    data: list[dict] = []
-    layout: dict = {
-        "margin": {"l": 8, "r": 8, "t": 28, "b": 8}, "plot_bgcolor": "white", "paper_bgcolor": "white",
-        "uirevision": "playground", "hovermode": "closest", "dragmode": False,
-        "legend": {"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top", "font": {"size": 11}},
-        "annotations": [],
-    }
-    if len(views) == 1 and not charts:
-        layout["height"] = 400
-        data += plane_traces(views[0], layers, 1, show_legend=True, batch=batch)
-        layout["xaxis"], layout["yaxis"] = _plane_axes([0.0, 1.0], [0.12, 1.0], 1)
-        layout["margin"]["t"] = 8
-        return go.Figure({"data": data, "layout": layout}, **({} if validate else {"_validate": False}))
-    if len(views) == 1:
-        layout["height"] = 470
-        data += plane_traces(views[0], layers, 1, show_legend=True, batch=batch)
-        plane = _plane_axes([0.0, 0.56], [0.1, 1.0], 1)
-        loss = _chart_axes([0.66, 1.0], [0.66, 0.97], 2)
-        div = _chart_axes([0.66, 1.0], [0.17, 0.48], 3)
-        layout["annotations"] += [_title(t("playground.chart_loss"), 0.66, 0.975),
-                                  _title(t("playground.chart_divergence"), 0.66, 0.485)]
+) -> dict:
+    """The Vega-Lite spec with its datasets. One run: the plane left, the loss and KL/JS charts stacked right.
+    Two runs: both planes on top, the two charts below with both runs (solid = A, dashed = B). charts=False:
+    the plane alone (beside the slow-motion panel)."""
+    runs = len(views)
+    datasets: dict[str, pa.Table] = {"curves": curves_dataset(histories)}
+    for run, view in enumerate(views):
+        datasets.update(plane_datasets(view, layers, run, batch if run == 0 else None))
+    size = PLANE_PX[runs]
+    width, height = CHART_PX[runs]
+    loss = _chart_spec(("d_loss", "g_loss"), t("playground.chart_loss"), (width, height), runs, run_labels)
+    div = _chart_spec(("kl", "js"), t("playground.chart_divergence"), (width, height), runs, run_labels,
+                      two_axes=True)
+    body: dict
+    if not charts:
+        body = plane_spec(0, size)
+    elif runs == 1:
+        body = {"hconcat": [plane_spec(0, size), {"vconcat": [loss, div], "spacing": 18, "resolve": _OWN}],
+                "spacing": 28, "resolve": _OWN}
     else:
-        layout["height"] = 720
-        for index, (view, label) in enumerate(zip(views, run_labels)):
-            data += plane_traces(view, layers, index + 1, show_legend=index == 0, batch=None)
-        plane = _plane_axes([0.0, 0.48], [0.42, 0.97], 1)
-        second = _plane_axes([0.52, 1.0], [0.42, 0.97], 2)
-        layout["xaxis2"], layout["yaxis2"] = second
-        layout["annotations"] += [_title(run_labels[0], 0.0, 0.975), _title(run_labels[1], 0.52, 0.975)]
-        loss = _chart_axes([0.0, 0.46], [0.08, 0.32], 3)
-        div = _chart_axes([0.54, 1.0], [0.08, 0.32], 4)
-        layout["annotations"] += [_title(t("playground.chart_loss"), 0.0, 0.325),
-                                  _title(t("playground.chart_divergence"), 0.54, 0.325)]
-    layout["xaxis"], layout["yaxis"] = plane
-    first_chart = 2 if len(views) == 1 else 3
-    layout[_layout_axis(first_chart)[0]], layout[_layout_axis(first_chart)[1]] = loss
-    layout[_layout_axis(first_chart + 1)[0]], layout[_layout_axis(first_chart + 1)[1]] = div
-    data += _curve_traces(histories, run_labels if len(views) > 1 else ("",), first_chart, first_chart + 1)
-    figure = {"data": data, "layout": layout}
-    return go.Figure(figure) if validate else go.Figure(figure, _validate=False)
+        planes = {"hconcat": [plane_spec(run, size, run_labels[run]) for run in range(runs)], "spacing": 16}
+        body = {"vconcat": [planes, {"hconcat": [loss, div], "spacing": 28, "resolve": _OWN}], "spacing": 16,
+                "resolve": _OWN}
+    return {
+        "$schema": SCHEMA,
+        "config": {"view": {"stroke": None}, "concat": {"spacing": 16}, "axis": {"grid": True, "gridOpacity": 0.4}},
+        "datasets": datasets,
+        **body,
+    }
 
+
+def legend_markdown() -> str:
+    """A one-line key for the plane's marks (Vega-Lite legends would need a shared colour scale)."""
+    return "   ".join([
+        f":green[●] {t('playground.layer.real')}", f":violet[●] {t('playground.layer.fake')}",
+        f":orange[➤] {t('playground.layer.gradients')}", f"─ {t('playground.layer.manifold')}",
+        t("playground.legend_heat"),
+    ])
 
 def draw_figure(candidates: torch.Tensor, points: torch.Tensor | None) -> go.Figure:
     """The "draw your own points" plane: faint candidate points to click, box or lasso, and the points so far."""

@@ -18,13 +18,12 @@ from aigc_core.gan_trainer import GANStats
 from aigc_core.slowmo import PhaseRecord
 from ui import playground_state as state
 from ui.i18n import t
-from ui.playground_figure import LAYERS, build_figure
+from ui.playground_figure import LAYERS, build_chart, legend_markdown
 from ui.slowmo import slow_motion_panel
 
 SLICE_SECONDS = 0.25  # the longest a slice trains before drawing (Pause answers within about this)
 RUN_EVERY = 0.1  # seconds between timer reruns while playing
 SLOWMO_PREFIX = "playground"
-PLOT_CONFIG = {"displayModeBar": False, "scrollZoom": False}
 
 
 def _layers() -> set[str]:
@@ -116,8 +115,8 @@ def live_view() -> None:
     if records is not None or not len(run.histories[0]):
         state.record(run, records or [[] for _ in run.trainers], views)
     labels = [run_label(s, i) for i, s in enumerate(run.settings)] if run.compare else [""]
-    figure = build_figure(views, run.histories, layers, run_labels=labels)
-    st.plotly_chart(figure, key="pg_plane", config=PLOT_CONFIG)
+    st.vega_lite_chart(build_chart(views, run.histories, layers, run_labels=labels), width="content")
+    st.caption(legend_markdown())
     readouts(run, views)
     if playing:
         st.caption(t("playground.playing_caption", n=st.session_state.get("pg_redraw", 50)))
@@ -148,8 +147,8 @@ def slow_motion(run: state.PlaygroundRun) -> None:
     def plane(record: PhaseRecord | None, real, fake) -> None:
         view = _views(run, layers)[0]
         batch = {"real": real, "fake": fake} if (real is not None or fake is not None) else None
-        figure = build_figure([view], run.histories, layers, batch=batch, charts=False)
-        st.plotly_chart(figure, key="pg_slowmo_plane", config=PLOT_CONFIG)
+        st.vega_lite_chart(build_chart([view], run.histories, layers, batch=batch, charts=False), width="content")
+        st.caption(legend_markdown())
         st.caption(t("playground.slowmo_batch_caption"))
 
     def on_iteration(stats: GANStats) -> None:
