@@ -48,3 +48,17 @@ def test_tampered_link_shows_a_notice(page, app_url, screenshot):
     expect(page).to_have_url(f"{app_url}/")  # the bad values are gone from the URL
     screenshot("link_notice_en")
     _assert_clean(page)
+
+
+def test_playground_share_link_reproduces_the_setup(page, app_url, screenshot):
+    _open(page, f"{app_url}/playground?lang=zh&loss=hinge&k=4&seed=5")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("分享这套设置").click()
+    code = sidebar.locator('[data-testid="stCode"]').first
+    # The link box shows an absolute link to this page with the set-up and the language.
+    expect(code).to_contain_text(f"{app_url}/playground?")
+    for part in ("lang=zh", "loss=hinge", "k=4", "seed=5"):
+        expect(code).to_contain_text(part)
+    expect(sidebar.locator('[data-testid="stSlider"]').filter(has_text="k").first).to_contain_text("4")
+    screenshot("playground_share_zh")
+    _assert_clean(page)
