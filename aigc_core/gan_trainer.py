@@ -121,7 +121,9 @@ class GANTrainer:
         self.iteration = 0
         self.d_updates = 0
         self.last = GANStats(0, 0, "both", _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, 0.0)
-        self.guard = DivergenceGuard(self.model, self.optimizers)
+        # The EMA generator is rolled back with the model: it has averaged in the blown-up weights too.
+        extras = {"ema_generator": self.ema_generator} if self.ema_generator is not None else {}
+        self.guard = DivergenceGuard(self.model, self.optimizers, extras=extras)
 
     # -- configuration -------------------------------------------------------------------------
     def update_config(self, config: GANTrainConfig) -> None:
@@ -135,6 +137,7 @@ class GANTrainer:
                 apply_settings(self.optimizers[name], new)
         if config.ema > 0 and self.ema_generator is None:
             self.ema_generator = copy.deepcopy(self.model.generator).requires_grad_(False)
+            self.guard.extras["ema_generator"] = self.ema_generator
         self.config = config
 
     # -- one update of each network, phase by phase -------------------------------------------

@@ -5,8 +5,10 @@ uint32 per dimension. The payload must hold exactly prod(dims) values; anything 
 """
 
 import gzip
+import math
 import os
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +27,7 @@ def _read_bytes(path: Path) -> bytes:
     if raw[:2] == b"\x1f\x8b":  # gzip magic
         try:
             return gzip.decompress(raw)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except (OSError, EOFError, zlib.error) as exc:  # zlib.error: corrupt deflate data
             raise DataError(f"{path.name} is a damaged or truncated gzip file ({exc}).") from exc
     return raw
 
@@ -43,7 +45,7 @@ def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
     if len(data) < header_len:
         raise DataError(f"{name} is truncated inside its header.")
     dims = struct.unpack(f">{ndim}I", data[4:header_len])
-    count = int(np.prod(dims, dtype=np.int64))
+    count = math.prod(dims)  # Python ints: np.prod in int64 overflows on absurd headers
     if count > _MAX_ITEMS:
         raise DataError(f"{name} claims an implausible size {dims}.")
     payload = len(data) - header_len
