@@ -1,0 +1,269 @@
+"""Model shapes and seeding; GAN and VAE losses against independent references (torch.nn.functional, torch.distributions)."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.distributions import Normal, kl_divergence
+
+from aigc_core import losses
+from aigc_core.models.classifier import Classifier
+from aigc_core.models.common import count_parameters
+from aigc_core.models.gan import ARTICLE_GAN, GAN
+from aigc_core.models.registry import ARCHITECTURES, build_model
+from aigc_core.presets import PRESETS
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# --- shapes -----------------------------------------------------------------------------------------------
+
+# Every registered architecture at its default config, plus every preset's config (z=2 VAE, the wide MLP GAN, ...).
+CONFIGS = {f"{name}-default": arch.config_class() for name, arch in ARCHITECTURES.items()}
+CONFIGS.update({f"preset-{name}": preset.model_config for name, preset in PRESETS.items()})
+
+
+def test_every_architecture_is_covered():
+    assert {type(c) for c in CONFIGS.values()} == {a.config_class for a in ARCHITECTURES.values()}
+
+
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
+def test_output_shapes(config):
+    model = build_model(config)
+    family = next(a.family for a in ARCHITECTURES.values() if a.config_class is type(config))
+    batch = 3
+    rng = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        if family == "gan":
+            z = model.sample_noise(batch, rng)
+            assert z.shape == (batch, config.z_dim)
+            x = model.generator(z)
+            toy = type(config).__name__ == "ToyGANConfig"
+            assert x.shape == ((batch, 2) if toy else (batch, 1, 28, 28))
+            if not toy:  # tanh output
+                assert x.min() >= -1 and x.max() <= 1
+            assert model.discriminator(x).shape == (batch, 1)
+        elif family == "vae":
+            x = torch.rand(batch, 1, 28, 28, generator=rng)
+            mu, logvar = model.encode(x)
+            assert mu.shape == logvar.shape == (batch, config.z_dim)
+            x_logits, mu2, logvar2 = model(x, torch.randn(batch, config.z_dim, generator=rng))
+            assert x_logits.shape == (batch, 1, 28, 28)
+            assert torch.equal(mu, mu2) and torch.equal(logvar, logvar2)
+            assert model.decode(model.sample_noise(batch, rng)).shape == (batch, 1, 28, 28)
+        else:
+            model.eval()
+            x = torch.rand(batch, 1, 28, 28, generator=rng)
+            assert model(x).shape == (batch, 10)
+            assert model.features(x).shape == (batch, config.features)
+
+
+def _flat(model: nn.Module) -> torch.Tensor:
+    return torch.cat([t.flatten().float() for t in model.state_dict().values()])
+
+
+@pytest.mark.parametrize("config", [a.config_class() for a in ARCHITECTURES.values()], ids=list(ARCHITECTURES))
+def test_seeded_initialisation(config):
+    torch.manual_seed(123)  # the global RNG must not matter ...
+    a = build_model(config, seed=4)
+    torch.manual_seed(999)
+    b = build_model(config, seed=4)
+    c = build_model(config, seed=5)
+    for (name, ta), tb in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.equal(ta, tb), name
+    weights_a, weights_c = (
+        {k: v for k, v in m.state_dict().items() if k.endswith("weight")} for m in (a, c)
+    )
+    # ... and a different seed changes every weight matrix (dcgan's batch-norm gammas are drawn too)
+    for name in weights_a:
+        if weights_a[name].numel() > 1 and weights_a[name].dim() > 1:
+            assert not torch.equal(weights_a[name], weights_c[name]), name
+    assert not torch.equal(_flat(a), _flat(c))
+
+
+def test_article_gan_layer_sizes():
+    """G: 100 -> 128 -> 128 -> 784 (tanh), D: 784 -> 128 -> 1, LeakyReLU(0.01), as in the source article."""
+    gan = GAN(ARTICLE_GAN)
+    g_linear = [m for m in gan.generator.modules() if isinstance(m, nn.Linear)]
+    d_linear = [m for m in gan.discriminator.modules() if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in g_linear] == [(100, 128), (128, 128), (128, 784)]
+    assert [(m.in_features, m.out_features) for m in d_linear] == [(784, 128), (128, 1)]
+    g_act = [m for m in gan.generator.modules() if isinstance(m, (nn.LeakyReLU, nn.Tanh, nn.BatchNorm1d))]
+    assert [type(m).__name__ for m in g_act] == ["LeakyReLU", "LeakyReLU", "Tanh"]
+    assert all(m.negative_slope == 0.01 for m in g_act[:2])
+    d_act = [m for m in gan.discriminator.modules() if isinstance(m, (nn.LeakyReLU, nn.Sigmoid))]
+    assert [type(m).__name__ for m in d_act] == ["LeakyReLU"]  # D returns a logit; no sigmoid inside
+    # parameter count follows from the sizes
+    assert count_parameters(gan.generator) == 100 * 128 + 128 + 128 * 128 + 128 + 128 * 784 + 784
+    assert count_parameters(gan.discriminator) == 784 * 128 + 128 + 128 + 1
+    assert gan.sample_noise(5, torch.Generator().manual_seed(0)).shape == (5, 100)
+
+
+def test_classifier_features_are_penultimate():
+    model = Classifier().eval()
+    x = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), model.head(model.features(x)))
+
+
+# --- GAN losses against references ------------------------------------------------------------------------
+
+_gen = torch.Generator().manual_seed(0)
+REAL = torch.randn(64, 1, generator=_gen) * 3
+FAKE = torch.randn(64, 1, generator=_gen) * 3
+
+
+def _bce(probs: torch.Tensor, target: float) -> torch.Tensor:
+    return F.binary_cross_entropy(probs.double(), torch.full_like(probs.double(), target))
+
+
+@pytest.mark.parametrize("loss", ["minimax", "non_saturating"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1, 0.3])
+def test_logit_d_loss_matches_bce_on_probabilities(loss, smoothing):
+    got = losses.discriminator_loss(loss, REAL, FAKE, label_smoothing=smoothing)
+    # one-sided smoothing: real targets become 1 - s, fake targets stay 0
+    expected = _bce(torch.sigmoid(REAL), 1.0 - smoothing) + _bce(torch.sigmoid(FAKE), 0.0)
+    assert float(got) == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_logit_d_loss_stays_finite_for_huge_logits():
+    huge = torch.tensor([[200.0], [-200.0]])
+    assert math.isfinite(float(losses.discriminator_loss("minimax", -huge, huge)))  # BCE on probabilities gives inf
+    assert float(losses.discriminator_loss("minimax", huge[:1], -huge[:1])) == pytest.approx(0.0, abs=1e-30)
+
+
+def test_generator_losses_match_references():
+    p = torch.sigmoid(FAKE.double())
+    ref = {
+        "minimax": torch.log(1 - p).mean(),  # G minimises log(1 - D(G(z)))
+        "non_saturating": -torch.log(p).mean(),  # G maximises log D(G(z))
+        "least_squares": 0.5 * ((FAKE.double() - 1) ** 2).mean(),
+        "wgan": -FAKE.double().mean(),
+        "wgan_gp": -FAKE.double().mean(),
+        "hinge": -FAKE.double().mean(),
+    }
+    for name, expected in ref.items():
+        assert float(losses.generator_loss(name, FAKE)) == pytest.approx(float(expected), rel=1e-5), name
+
+
+def test_other_d_losses_match_references():
+    r, f = REAL.double(), FAKE.double()
+    expected = {
+        "least_squares": 0.5 * ((r - 1) ** 2).mean() + 0.5 * (f**2).mean(),
+        "wgan": f.mean() - r.mean(),
+        "wgan_gp": f.mean() - r.mean(),  # the penalty is added by the trainer
+        "hinge": torch.clamp(1 - r, min=0).mean() + torch.clamp(1 + f, min=0).mean(),
+    }
+    for name, value in expected.items():
+        assert float(losses.discriminator_loss(name, REAL, FAKE)) == pytest.approx(float(value), rel=1e-5), name
+
+
+def test_unknown_loss_names_raise():
+    with pytest.raises(ValueError):
+        losses.discriminator_loss("gaussian", REAL, FAKE)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        losses.generator_loss("gaussian", FAKE)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        losses.reconstruction_loss(REAL, REAL, "l1")  # type: ignore[arg-type]
+
+
+def test_discriminator_probability():
+    assert torch.equal(losses.discriminator_probability("minimax", FAKE), torch.sigmoid(FAKE))
+    assert torch.equal(losses.discriminator_probability("wgan", FAKE), FAKE)
+
+
+def test_minimax_generator_gradient_saturates():
+    """When D confidently rejects fakes, log(1 - D(G(z))) has almost no gradient; -log D(G(z)) has a large one."""
+    grads = {}
+    for name in ("minimax", "non_saturating"):
+        scores = torch.full((16, 1), -10.0, requires_grad=True)  # D(G(z)) = sigmoid(-10) ≈ 4.5e-5
+        losses.generator_loss(name, scores).backward()
+        grads[name] = scores.grad.norm().item()
+    assert grads["minimax"] < 1e-3 * grads["non_saturating"]
+    # analytic per element: d/ds -softplus(s)/N = -sigmoid(s)/N vs d/ds softplus(-s)/N = -sigmoid(-s)/N; norm = sqrt(N) x that
+    assert grads["minimax"] == pytest.approx(4 * torch.sigmoid(torch.tensor(-10.0)).item() / 16, rel=1e-4)
+    assert grads["non_saturating"] == pytest.approx(4 * torch.sigmoid(torch.tensor(10.0)).item() / 16, rel=1e-4)
+
+
+# --- gradient penalty -------------------------------------------------------------------------------------
+
+
+def _linear_critic(norm: float) -> nn.Module:
+    critic = nn.Sequential(nn.Flatten(), nn.Linear(784, 1))
+    with torch.no_grad():
+        w = torch.randn(1, 784, generator=torch.Generator().manual_seed(3))
+        critic[1].weight.copy_(w / w.norm() * norm)
+        critic[1].bias.fill_(0.7)
+    return critic
+
+
+def test_gradient_penalty_zero_for_unit_gradient_critic():
+    real, fake = torch.rand(8, 1, 28, 28), torch.rand(8, 1, 28, 28) * 2 - 1
+    gp = losses.gradient_penalty(_linear_critic(1.0), real, fake, torch.Generator().manual_seed(0))
+    assert float(gp.detach()) == pytest.approx(0.0, abs=1e-10)
+
+
+def test_gradient_penalty_value_and_gradient_for_other_norms():
+    real, fake = torch.rand(8, 1, 28, 28), torch.rand(8, 1, 28, 28)
+    critic = _linear_critic(3.0)
+    gp = losses.gradient_penalty(critic, real, fake, torch.Generator().manual_seed(0))
+    assert float(gp.detach()) == pytest.approx((3.0 - 1.0) ** 2, rel=1e-5)
+    gp.backward()  # create_graph=True: the penalty is differentiable w.r.t. the critic's weights
+    w = critic[1].weight
+    # d/dw (|w| - 1)^2 = 2 (|w| - 1) w / |w|
+    torch.testing.assert_close(w.grad, 2 * (3.0 - 1.0) * w.detach() / 3.0, rtol=1e-4, atol=1e-6)
+
+
+def test_gradient_penalty_matches_manual_interpolates():
+    """A non-linear critic: compare with x̂ built by hand from the same α draws."""
+    critic = nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.Tanh(), nn.Linear(16, 1))
+    real, fake = torch.rand(5, 1, 28, 28), torch.rand(5, 1, 28, 28)
+    gp = losses.gradient_penalty(critic, real, fake, torch.Generator().manual_seed(9))
+    alpha = torch.rand((5, 1, 1, 1), generator=torch.Generator().manual_seed(9))
+    expected = 0.0
+    for i in range(5):
+        x_hat = (alpha[i] * real[i : i + 1] + (1 - alpha[i]) * fake[i : i + 1]).requires_grad_(True)
+        (g,) = torch.autograd.grad(critic(x_hat).sum(), x_hat)
+        expected += (g.norm() - 1) ** 2 / 5
+    assert float(gp.detach()) == pytest.approx(float(expected), rel=1e-5)
+
+
+# --- VAE terms ----------------------------------------------------------------------------------------------
+
+
+def test_kl_matches_torch_distributions():
+    g = torch.Generator().manual_seed(1)
+    mu, logvar = torch.randn(32, 20, generator=g) * 2, torch.randn(32, 20, generator=g)
+    sigma = torch.exp(0.5 * logvar)
+    expected = kl_divergence(Normal(mu, sigma), Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum(-1).mean()
+    assert float(losses.kl_divergence(mu, logvar)) == pytest.approx(float(expected), rel=1e-5)
+    assert float(losses.kl_divergence(torch.zeros(4, 3), torch.zeros(4, 3))) == 0.0
+
+
+def test_bce_reconstruction_matches_summed_bce():
+    g = torch.Generator().manual_seed(2)
+    logits = torch.randn(16, 1, 28, 28, generator=g) * 4
+    x = torch.rand(16, 1, 28, 28, generator=g)
+    expected = F.binary_cross_entropy(torch.sigmoid(logits.double()), x.double(), reduction="sum") / 16
+    assert float(losses.reconstruction_loss(logits, x, "bce")) == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_mse_reconstruction_matches_half_squared_error():
+    g = torch.Generator().manual_seed(3)
+    logits, x = torch.randn(8, 1, 28, 28, generator=g), torch.rand(8, 1, 28, 28, generator=g)
+    expected = 0.5 * F.mse_loss(torch.sigmoid(logits), x, reduction="sum") / 8
+    assert float(losses.reconstruction_loss(logits, x, "mse")) == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_reparameterize():
+    from aigc_core.models.vae import VAE
+
+    mu, logvar, eps = torch.tensor([[1.0, -2.0]]), torch.tensor([[0.0, math.log(4.0)]]), torch.tensor([[0.5, 0.5]])
+    torch.testing.assert_close(VAE.reparameterize(mu, logvar, eps), torch.tensor([[1.5, -1.0]]))

@@ -1,0 +1,512 @@
+"""Trainers: determinism, which weights each update touches, k D-steps, in-place config updates, the divergence
+guard, config validation, EMA, time slices and sampling. Small models, batches and step counts."""
+
+import copy
+import dataclasses
+import math
+import re
+
+import pytest
+import torch
+
+from aigc_core.classifier_trainer import ClassifierTrainConfig, ClassifierTrainer
+from aigc_core.errors import ConfigError, TrainingDiverged
+from aigc_core.factory import build_trainer
+from aigc_core.gan_trainer import FIXED_NOISE_SIZE, GANTrainConfig, GANTrainer
+from aigc_core.mnist import Digits, ImageSource, load_mnist
+from aigc_core.models.classifier import Classifier, ClassifierConfig
+from aigc_core.models.gan import ARTICLE_GAN, GAN, DCGANConfig, MLPGANConfig
+from aigc_core.models.vae import VAE, VAEConvConfig, VAEMLPConfig
+from aigc_core.optim import OptimizerConfig
+from aigc_core.slicing import run_slice
+from aigc_core.vae_trainer import VAETrainConfig, VAETrainer
+
+SMALL_MLP_GAN = MLPGANConfig(z_dim=16, g_hidden=(32, 64), d_hidden=(32,), slope=0.2, g_batchnorm=True)
+SMALL_DCGAN = DCGANConfig(z_dim=8, width=4)
+SMALL_VAE = VAEMLPConfig(z_dim=4, hidden=(32,))
+SMALL_CLASSIFIER = ClassifierConfig(width=4, features=16)
+SGD_HUGE = OptimizerConfig(kind="sgd", lr=1e3, beta1=0.0)  # diverges within a few steps for every GAN loss tried
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models: one thread is fastest, and two OpenMP threads on a busy 2-core machine can be 30x slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def digits() -> Digits:
+    test = load_mnist("test")
+    return Digits(images=test.images[:512], labels=test.labels[:512])
+
+
+@pytest.fixture(scope="module")
+def signed(digits) -> ImageSource:
+    return ImageSource(digits, pixel_range="signed")
+
+
+@pytest.fixture(scope="module")
+def unit(digits) -> ImageSource:
+    return ImageSource(digits, pixel_range="unit")
+
+
+def gan_trainer(source, model_config=ARTICLE_GAN, **overrides) -> GANTrainer:
+    config = GANTrainConfig(**{"batch_size": 8, **overrides})
+    return build_trainer(model_config, config, source=source)  # type: ignore[return-value]
+
+
+def no_seconds(stats) -> dict:
+    record = stats.as_dict()
+    assert record.pop("seconds") >= 0
+    return record
+
+
+def params(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.named_parameters()}
+
+
+def state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def finite(module: torch.nn.Module) -> bool:
+    return all(bool(torch.isfinite(t).all()) for t in module.state_dict().values() if t.is_floating_point())
+
+
+# --- determinism ------------------------------------------------------------------------------------------
+
+GAN_CASES = {
+    "article-ns": (ARTICLE_GAN, {}),
+    "mlp-bn-smoothing-ema-k2": (SMALL_MLP_GAN, {"label_smoothing": 0.1, "ema": 0.9, "d_steps": 2}),
+    "dcgan-wgan-gp": (SMALL_DCGAN, {"loss": "wgan_gp"}),  # the penalty draws α from the trainer's generator
+    "article-wgan-clip": (ARTICLE_GAN, {"loss": "wgan", "d_optim": OptimizerConfig(kind="rmsprop", lr=5e-5, beta1=0.0)}),
+}
+
+
+@pytest.mark.parametrize(("model_config", "overrides"), GAN_CASES.values(), ids=GAN_CASES.keys())
+def test_gan_same_seed_same_stats(signed, model_config, overrides):
+    runs = []
+    for _ in range(2):
+        trainer = gan_trainer(signed, model_config, seed=3, **overrides)
+        runs.append(([no_seconds(trainer.step()) for _ in range(4)], state(trainer.model), trainer.sample()))
+    assert runs[0][0] == runs[1][0]
+    assert same(runs[0][1], runs[1][1])
+    assert torch.equal(runs[0][2], runs[1][2])
+    other = gan_trainer(signed, model_config, seed=4, **overrides)
+    assert [no_seconds(other.step()) for _ in range(4)] != runs[0][0]
+    assert all(math.isfinite(v) for v in runs[0][0][-1].values() if isinstance(v, float))
+
+
+def test_vae_same_seed_same_stats(unit):
+    def run(seed: int) -> list[dict]:
+        trainer = build_trainer(SMALL_VAE, VAETrainConfig(batch_size=16, seed=seed, schedule_steps=10), source=unit)
+        return [no_seconds(trainer.step()) for _ in range(5)]
+
+    first = run(1)
+    assert first == run(1) and first != run(2)
+    assert [r["step"] for r in first] == [1, 2, 3, 4, 5]
+    for r in first:
+        assert r["loss"] == pytest.approx(r["recon"] + r["kl"], rel=1e-5)  # β = 1
+
+
+def test_classifier_same_seed_same_stats(unit):
+    def run(seed: int) -> list[dict]:
+        trainer = build_trainer(SMALL_CLASSIFIER, ClassifierTrainConfig(batch_size=16, seed=seed), source=unit)
+        return [no_seconds(trainer.step()) for _ in range(4)]
+
+    first = run(1)
+    assert first == run(1) and first != run(2)
+    assert all(0 <= r["accuracy"] <= 1 for r in first)
+
+
+def test_training_does_not_touch_the_global_rng(signed):
+    # (building a model does draw from it: nn.Linear's default init runs before init_weights redraws every weight)
+    trainer = gan_trainer(signed, SMALL_MLP_GAN, ema=0.9, loss="wgan_gp")
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    trainer.step()
+    trainer.sample()
+    assert torch.equal(torch.rand(3), expected)
+
+
+# --- which weights each update touches --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model_config", [ARTICLE_GAN, SMALL_MLP_GAN, SMALL_DCGAN], ids=["article", "mlp-bn", "dcgan"])
+@pytest.mark.parametrize("loss", ["non_saturating", "wgan_gp"])
+def test_step_d_and_step_g_update_only_their_network(signed, model_config, loss):
+    trainer = gan_trainer(signed, model_config, loss=loss)
+    g0, d0 = params(trainer.model.generator), params(trainer.model.discriminator)
+    stats = trainer.step_d()
+    g1, d1 = params(trainer.model.generator), params(trainer.model.discriminator)
+    assert same(g0, g1), "step_d changed G's weights"
+    changed = [k for k in d0 if not torch.equal(d0[k], d1[k])]
+    # every D weight moves, except the last bias under WGAN-GP: E D(G(z)) - E D(x) does not depend on it
+    assert changed == [k for k in d0 if not (loss == "wgan_gp" and k == list(d0)[-1])], "step_d left D unchanged"
+    assert stats.phase == "d" and stats.d_updates == 1 and stats.step == 0 and trainer.iteration == 0
+    stats = trainer.step_g()
+    g2, d2 = params(trainer.model.generator), params(trainer.model.discriminator)
+    assert same(d1, d2), "step_g changed D's weights"
+    assert all(not torch.equal(g1[k], g2[k]) for k in g1), "step_g left some of G's weights unchanged"
+    assert stats.phase == "g" and stats.step == 1 and trainer.iteration == 1
+    assert all(p.requires_grad for p in trainer.model.parameters())  # D is unfrozen again after G's update
+
+
+def test_k_d_steps_per_g_step(signed):
+    trainer = gan_trainer(signed, d_steps=3)
+    d_before = params(trainer.model.discriminator)
+    for i in range(1, 3):
+        stats = trainer.step()
+        assert stats.phase == "both" and stats.step == i and stats.d_updates == 3 * i
+    assert trainer.iteration == 2 and trainer.d_updates == 6
+    assert not same(d_before, params(trainer.model.discriminator))
+    # the Adam step counter of D's optimizer saw 6 updates, G's 2
+    d_state = next(iter(trainer.optimizers["d"].state.values()))
+    g_state = next(iter(trainer.optimizers["g"].state.values()))
+    assert int(d_state["step"]) == 6 and int(g_state["step"]) == 2
+
+
+def test_step_stats_fields(signed):
+    trainer = gan_trainer(signed)
+    stats = trainer.step()
+    assert 0 < stats.d_real < 1 and 0 < stats.d_fake < 1  # probabilities for the logit losses
+    assert stats.grad_norm_d > 0 and stats.grad_norm_g > 0 and stats.seconds > 0
+    assert trainer.last is stats
+    raw = gan_trainer(signed, loss="wgan").step()
+    assert math.isfinite(raw.d_real)  # raw critic scores, not probabilities
+
+
+def test_clip_grad_norm_reports_the_norm_before_clipping(signed):
+    free, clipped = gan_trainer(signed, seed=1), gan_trainer(signed, seed=1, clip_grad_norm=1e-3)
+    a, b = free.step_d(), clipped.step_d()
+    assert a.grad_norm_d == b.grad_norm_d > 1e-3
+    assert not same(params(free.model.discriminator), params(clipped.model.discriminator))
+
+
+# --- update_config ----------------------------------------------------------------------------------------
+
+
+def test_update_config_changes_lr_and_betas_in_place(signed):
+    trainer = gan_trainer(signed)
+    trainer.step()
+    optimizers = dict(trainer.optimizers)
+    d_state = {k: {n: t.clone() for n, t in v.items()} for k, v in trainer.optimizers["d"].state.items()}
+    new = dataclasses.replace(
+        trainer.config,
+        g_optim=OptimizerConfig(kind="adam", lr=1e-3, beta1=0.3, beta2=0.9),
+        d_optim=OptimizerConfig(kind="adam", lr=5e-5, beta1=0.1, beta2=0.99),
+        label_smoothing=0.2,
+    )
+    trainer.update_config(new)
+    assert trainer.config == new
+    for name, lr, betas in (("g", 1e-3, (0.3, 0.9)), ("d", 5e-5, (0.1, 0.99))):
+        assert trainer.optimizers[name] is optimizers[name]  # same object: Adam's moments survive
+        for group in trainer.optimizers[name].param_groups:
+            assert group["lr"] == lr and group["betas"] == betas
+    for key, values in d_state.items():
+        for n, t in values.items():
+            assert torch.equal(trainer.optimizers["d"].state[key][n], t)
+    trainer.step()  # and it trains on
+
+
+def test_update_config_changes_optimizer_kind(signed):
+    trainer = gan_trainer(signed)
+    trainer.step()
+    new = dataclasses.replace(trainer.config, d_optim=OptimizerConfig(kind="sgd", lr=0.01, beta1=0.9))
+    trainer.update_config(new)
+    assert isinstance(trainer.optimizers["d"], torch.optim.SGD)
+    assert trainer.optimizers["d"].param_groups[0]["momentum"] == 0.9
+    assert isinstance(trainer.optimizers["g"], torch.optim.Adam)
+    trainer.step()
+
+
+def test_update_config_vae_sgd_momentum(unit):
+    trainer = build_trainer(SMALL_VAE, VAETrainConfig(batch_size=8, optim=OptimizerConfig(kind="sgd", lr=0.01)), source=unit)
+    trainer.step()
+    optimizer = trainer.optimizers["vae"]
+    trainer.update_config(dataclasses.replace(trainer.config, optim=OptimizerConfig(kind="sgd", lr=0.001, beta1=0.8)))
+    assert trainer.optimizers["vae"] is optimizer
+    assert optimizer.param_groups[0]["lr"] == 0.001 and optimizer.param_groups[0]["momentum"] == 0.8
+
+
+# --- config validation ------------------------------------------------------------------------------------
+
+BAD_GAN_CONFIGS = {
+    "batch-1": ({"batch_size": 1}, r"Batch size must be between 2 and 4096; got 1"),
+    "batch-huge": ({"batch_size": 10_000}, r"Batch size .* got 10000"),
+    "k-0": ({"d_steps": 0}, r"k \(D steps per G step\) must be between 1 and 50; got 0"),
+    "lr-0": ({"d_optim": OptimizerConfig(lr=0.0)}, r"Discriminator: learning rate must be > 0 and ≤ 1000; got 0\.0"),
+    "lr-1e4": ({"g_optim": OptimizerConfig(lr=1e4)}, r"Generator: learning rate must be > 0 and ≤ 1000; got 10000\.0"),
+    "lr-nan": ({"g_optim": OptimizerConfig(lr=float("nan"))}, r"Generator: learning rate .* got nan"),
+    "beta1-negative": ({"g_optim": OptimizerConfig(beta1=-0.1)}, r"Generator: beta1 must be in \[0, 1\); got -0\.1"),
+    "beta2-one": ({"d_optim": OptimizerConfig(beta2=1.0)}, r"Discriminator: beta2 must be in \[0, 1\); got 1\.0"),
+    "optimizer-kind": ({"d_optim": OptimizerConfig(kind="lbfgs")}, r"optimizer must be one of adam, sgd, rmsprop"),
+    "smoothing-0.9": ({"label_smoothing": 0.9}, r"Label smoothing must be in \[0, 0\.5\]; got 0\.9"),
+    "clip-negative": ({"clip_grad_norm": -1.0}, r"Gradient clipping must be ≥ 0"),
+    "ema-1": ({"ema": 1.0}, r"EMA decay must be in \[0, 1\)"),
+    "loss": ({"loss": "vanilla"}, r"Unknown loss 'vanilla'; choose one of minimax, non_saturating"),
+}
+
+
+@pytest.mark.parametrize(("overrides", "message"), BAD_GAN_CONFIGS.values(), ids=BAD_GAN_CONFIGS.keys())
+def test_bad_gan_config_raises_config_error(signed, overrides, message):
+    bad = GANTrainConfig(**overrides)
+    with pytest.raises(ConfigError, match=message):
+        bad.validate()
+    with pytest.raises(ConfigError, match=message):
+        GANTrainer(GAN(ARTICLE_GAN), signed, bad)
+    trainer = gan_trainer(signed)
+    good = trainer.config
+    with pytest.raises(ConfigError, match=message):
+        trainer.update_config(bad)
+    assert trainer.config is good  # nothing half-applied
+    assert trainer.optimizers["d"].param_groups[0]["lr"] == good.d_optim.lr
+
+
+BAD_OTHER_CONFIGS = {
+    "vae-beta-negative": (VAETrainConfig(beta=-1.0), r"β must be between 0 and 1000; got -1\.0"),
+    "vae-beta-nan": (VAETrainConfig(beta=float("nan")), r"β must be between"),
+    "vae-batch-1": (VAETrainConfig(batch_size=1), r"Batch size must be between 2 and 4096; got 1"),
+    "vae-lr-0": (VAETrainConfig(optim=OptimizerConfig(lr=0.0)), r"VAE: learning rate must be > 0"),
+    "vae-reconstruction": (VAETrainConfig(reconstruction="l1"), r"Reconstruction must be 'bce' or 'mse'"),
+    "classifier-batch-1": (ClassifierTrainConfig(batch_size=1), r"Batch size must be between 2 and 4096; got 1"),
+    "classifier-lr-1e4": (ClassifierTrainConfig(optim=OptimizerConfig(lr=1e4)), r"Classifier: learning rate"),
+}
+
+
+@pytest.mark.parametrize(("config", "message"), BAD_OTHER_CONFIGS.values(), ids=BAD_OTHER_CONFIGS.keys())
+def test_bad_vae_and_classifier_configs(unit, config, message):
+    model = VAE(SMALL_VAE) if isinstance(config, VAETrainConfig) else Classifier(SMALL_CLASSIFIER)
+    trainer_class = VAETrainer if isinstance(config, VAETrainConfig) else ClassifierTrainer
+    with pytest.raises(ConfigError, match=message):
+        trainer_class(model, unit, config)
+    with pytest.raises(ConfigError, match=message):
+        build_trainer(model.config, config, source=unit)
+
+
+def test_factory_rejects_mismatched_train_config(unit):
+    with pytest.raises(ConfigError, match="A VAE needs a VAETrainConfig"):
+        build_trainer(SMALL_VAE, GANTrainConfig(), source=unit)
+    with pytest.raises(ConfigError, match="A GAN needs a GANTrainConfig"):
+        build_trainer(ARTICLE_GAN, VAETrainConfig(), source=unit)
+
+
+# --- divergence guard -------------------------------------------------------------------------------------
+
+
+class NaNAfter:
+    """A batch source that turns into NaN after `good` batches (until `heal()` is called)."""
+
+    def __init__(self, source: ImageSource, good: int) -> None:
+        self.source, self.left, self.poisoned = source, good, True
+
+    def heal(self) -> None:
+        self.poisoned = False
+
+    def batch(self, size: int, generator: torch.Generator) -> torch.Tensor:
+        out = self.source.batch(size, generator)
+        self.left -= 1
+        return out if self.left >= 0 or not self.poisoned else torch.full_like(out, float("nan"))
+
+
+@pytest.mark.parametrize("loss", ["non_saturating", "least_squares", "hinge", "minimax", "wgan_gp"])
+def test_gan_divergence_restores_good_weights_and_can_continue(signed, loss):
+    """SGD with lr 1e3 blows the weights up to ~1e19 (still finite) within a few steps, then a loss overflows.
+    The guard must roll back to a state that trained finitely, including the EMA generator; after lowering the
+    learning rate the same trainer trains on."""
+    trainer = gan_trainer(signed, SMALL_MLP_GAN, loss=loss, g_optim=SGD_HUGE, d_optim=SGD_HUGE, ema=0.5)
+    history = {0: (state(trainer.model), state(trainer.ema_generator))}
+    with pytest.raises(TrainingDiverged) as info:
+        for _ in range(100):
+            trainer.step()
+            history[trainer.iteration] = (state(trainer.model), state(trainer.ema_generator))
+    message = str(info.value)
+    assert re.search(r"Training diverged at step \d+: the (generator|discriminator) (loss|gradient norm) became", message)
+    assert "Weights were restored from step 0" in message and "learning rate 10x smaller" in message
+    assert trainer.guard.snapshot_step == 0
+    assert finite(trainer.model) and finite(trainer.ema_generator)
+    model_state, ema_state = history[trainer.guard.snapshot_step]
+    assert same(state(trainer.model), model_state) and same(state(trainer.ema_generator), ema_state)
+    assert all(p.requires_grad for p in trainer.model.parameters())
+
+    gentle = OptimizerConfig(kind="sgd", lr=1e-3, beta1=0.0)
+    trainer.update_config(dataclasses.replace(trainer.config, g_optim=gentle, d_optim=gentle))
+    for record in run_slice(trainer, seconds=60, max_steps=10):
+        assert all(math.isfinite(v) for v in (record.d_loss, record.g_loss, record.grad_norm_d, record.grad_norm_g))
+    assert finite(trainer.model) and finite(trainer.ema_generator)
+
+
+def test_divergence_rolls_back_to_the_latest_confirmed_snapshot(signed):
+    """A NaN batch after 103 good iterations: the snapshot of step 100 (confirmed by the finite losses that followed)
+    is restored, the optimizers' state with it, and training continues once the data is healthy again."""
+    source = NaNAfter(signed, good=103)
+    trainer = build_trainer(ARTICLE_GAN, GANTrainConfig(batch_size=4), source=source)
+    at_100 = None
+    with pytest.raises(TrainingDiverged, match=r"at step 103: the discriminator loss became nan\. Weights were restored from step 100"):
+        for _ in range(200):
+            trainer.step()
+            if trainer.iteration == 100:
+                at_100 = (state(trainer.model), copy.deepcopy({k: v.state_dict() for k, v in trainer.optimizers.items()}))
+    assert trainer.iteration == 103
+    assert same(state(trainer.model), at_100[0])
+    for name, optimizer in trainer.optimizers.items():
+        saved = at_100[1][name]["state"]
+        for key, values in optimizer.state_dict()["state"].items():
+            for n, t in values.items():
+                assert torch.equal(t, saved[key][n]), (name, key, n)
+    # a second failure restores the same snapshot again (the snapshot is not aliased by the optimizer)
+    with pytest.raises(TrainingDiverged, match="restored from step 100"):
+        trainer.step()
+    assert same(state(trainer.model), at_100[0])
+    source.heal()
+    trainer.step()
+    assert trainer.iteration == 104 and finite(trainer.model)
+
+
+def test_divergence_keeps_current_optimizer_settings(signed):
+    """After a rollback an optimizer runs with the configured lr, not the one stored in the snapshot; an optimizer
+    replaced since the snapshot (a different kind) keeps working with a fresh state."""
+    mild = OptimizerConfig(kind="sgd", lr=0.01, beta1=0.5)
+    trainer = gan_trainer(signed, SMALL_MLP_GAN, g_optim=mild)  # the snapshot of step 0 stores lr 0.01
+    g_optimizer = trainer.optimizers["g"]
+    trainer.update_config(dataclasses.replace(trainer.config, g_optim=dataclasses.replace(SGD_HUGE, beta1=0.5), d_optim=SGD_HUGE))
+    assert trainer.optimizers["g"] is g_optimizer  # same kind: changed in place
+    with pytest.raises(TrainingDiverged, match="restored from step 0"):
+        for _ in range(100):
+            trainer.step()
+    assert trainer.optimizers["g"] is g_optimizer
+    assert g_optimizer.param_groups[0]["lr"] == 1e3 and g_optimizer.param_groups[0]["momentum"] == 0.5
+    assert isinstance(trainer.optimizers["d"], torch.optim.SGD) and not trainer.optimizers["d"].state
+    gentle = OptimizerConfig(kind="adam", lr=1e-4)
+    trainer.update_config(dataclasses.replace(trainer.config, g_optim=gentle, d_optim=gentle))
+    for _ in range(5):
+        trainer.step()
+    assert finite(trainer.model)
+
+
+def test_vae_and_classifier_divergence(unit):
+    huge = OptimizerConfig(kind="sgd", lr=1e3, beta1=0.0)
+    for trainer in (
+        build_trainer(SMALL_VAE, VAETrainConfig(batch_size=8, optim=huge), source=unit),
+        build_trainer(SMALL_CLASSIFIER, ClassifierTrainConfig(batch_size=8, optim=huge), source=unit),
+    ):
+        initial = state(trainer.model)
+        with pytest.raises(TrainingDiverged, match="restored from step 0"):
+            for _ in range(200):
+                trainer.step()
+        assert finite(trainer.model) and same(state(trainer.model), initial)
+        gentle = dataclasses.replace(trainer.config, optim=OptimizerConfig(kind="adam", lr=1e-4, beta1=0.9))
+        if isinstance(trainer, VAETrainer):
+            trainer.update_config(gentle)
+        else:  # the classifier trainer has no update_config; a fresh optimizer at a sane lr continues from the weights
+            trainer = ClassifierTrainer(trainer.model, unit, gentle)
+        for _ in range(3):
+            trainer.step()
+        assert finite(trainer.model)
+
+
+# --- EMA, time slices, sampling ---------------------------------------------------------------------------
+
+
+def test_ema_generator(signed):
+    trainer = gan_trainer(signed, SMALL_MLP_GAN, ema=0.9)
+    initial = params(trainer.ema_generator)
+    assert same(initial, params(trainer.model.generator))
+    for _ in range(3):
+        trainer.step()
+    ema, live = params(trainer.ema_generator), params(trainer.model.generator)
+    assert not same(ema, live) and not same(ema, initial)
+    assert trainer.sampling_generator() is trainer.ema_generator
+    live_samples = trainer.model.generator.eval()(trainer.fixed_z).detach()
+    trainer.model.generator.train()
+    assert not torch.allclose(trainer.sample(), live_samples)  # samples come from the EMA generator
+    plain = gan_trainer(signed, SMALL_MLP_GAN)
+    assert plain.ema_generator is None and plain.sampling_generator() is plain.model.generator
+    plain.update_config(dataclasses.replace(plain.config, ema=0.5))  # switching EMA on later
+    assert plain.sampling_generator() is plain.ema_generator
+    plain.step()
+    assert not same(params(plain.ema_generator), params(plain.model.generator))
+
+
+def test_ema_update_rule(signed):
+    trainer = gan_trainer(signed, ema=0.75)
+    before = params(trainer.ema_generator)
+    trainer.step()
+    live = params(trainer.model.generator)
+    for name, value in params(trainer.ema_generator).items():
+        torch.testing.assert_close(value, 0.75 * before[name] + 0.25 * live[name])
+
+
+def test_run_slice_respects_max_steps(signed):
+    trainer = gan_trainer(signed)
+    records = run_slice(trainer, seconds=60.0, max_steps=3)
+    assert len(records) == 3 and [r.step for r in records] == [1, 2, 3] and trainer.iteration == 3
+    records = run_slice(trainer, seconds=0.0)  # at least one step even with no time
+    assert len(records) == 1 and trainer.iteration == 4
+    records = run_slice(trainer, seconds=0.05, max_steps=10_000)
+    assert 1 <= len(records) < 10_000
+
+
+def test_run_slice_attaches_records_to_exceptions(signed):
+    trainer = build_trainer(ARTICLE_GAN, GANTrainConfig(batch_size=4), source=NaNAfter(signed, good=2))
+    with pytest.raises(TrainingDiverged) as info:
+        run_slice(trainer, seconds=60.0, max_steps=10)
+    assert [r.step for r in info.value.records] == [1, 2]
+
+    class Boom:
+        calls = 0
+
+        def step(self):
+            Boom.calls += 1
+            if Boom.calls == 3:
+                raise RuntimeError("boom")
+            return Boom.calls
+
+    with pytest.raises(RuntimeError, match="boom") as info:
+        run_slice(Boom(), seconds=60.0)
+    assert info.value.records == [1, 2]
+
+
+@pytest.mark.parametrize("model_config", [ARTICLE_GAN, SMALL_MLP_GAN, SMALL_DCGAN], ids=["article", "mlp-bn", "dcgan"])
+def test_gan_sample_shape_range_and_mode(signed, model_config):
+    trainer = gan_trainer(signed, model_config)
+    trainer.step()
+    assert trainer.fixed_z.shape == (FIXED_NOISE_SIZE, model_config.z_dim)
+    out = trainer.sample()
+    assert out.shape == (FIXED_NOISE_SIZE, 1, 28, 28) and out.device.type == "cpu" and out.dtype == torch.float32
+    assert out.min() >= -1 and out.max() <= 1
+    assert not out.requires_grad
+    assert trainer.model.training and trainer.model.generator.training  # left in train mode
+    assert torch.equal(trainer.sample(), out)  # no state changed (batch norm uses running stats in eval)
+    z = torch.randn(5, model_config.z_dim)
+    assert trainer.sample(z).shape == (5, 1, 28, 28)
+    trainer.model.eval()
+    trainer.sample(z)
+    assert not trainer.model.generator.training  # eval stays eval
+    trainer.model.train()
+    before = state(trainer.model)
+    trainer.sample()
+    assert same(before, state(trainer.model))  # batch-norm running stats untouched
+
+
+def test_vae_sample_and_reconstruct(unit):
+    trainer = build_trainer(SMALL_VAE, VAETrainConfig(batch_size=8), source=unit)
+    trainer.step()
+    out = trainer.sample()
+    assert out.shape == (FIXED_NOISE_SIZE, 1, 28, 28) and 0 <= out.min() and out.max() <= 1
+    x = unit.batch(6, torch.Generator().manual_seed(0))
+    x_hat = trainer.reconstruct(x)
+    assert x_hat.shape == (6, 1, 28, 28) and 0 <= x_hat.min() and x_hat.max() <= 1
+    assert trainer.model.training
+    conv = build_trainer(VAEConvConfig(z_dim=3, width=4), VAETrainConfig(batch_size=8), source=unit)
+    conv.step()
+    assert conv.sample().shape == (FIXED_NOISE_SIZE, 1, 28, 28)
+
