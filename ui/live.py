@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import math
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 import torch
+from PIL import Image
 
 from aigc_core import images, pixels
 from aigc_core.checkpoints import checkpoint_zip, load_checkpoint_zip
@@ -629,7 +631,10 @@ def image_html(picture: np.ndarray, caption: str) -> str:
 
     Inline rather than st.image: st.image serves a media file that the next slice's redraw replaces, and a
     browser that fetches it a little late (a busy projector laptop) gets a broken image."""
-    png = base64.b64encode(images.to_png_bytes(picture)).decode("ascii")
+    buffer = io.BytesIO()
+    # zlib level 1: half the time of Pillow's default level 6 for ~20% more bytes; this runs after every slice.
+    Image.fromarray(np.ascontiguousarray(picture)).save(buffer, format="PNG", compress_level=1)
+    png = base64.b64encode(buffer.getvalue()).decode("ascii")
     text = html.escape(caption)
     return (f'<figure style="margin:0"><img src="data:image/png;base64,{png}" alt="{text}" '
             f'style="width:100%;image-rendering:pixelated;display:block"/>'
