@@ -18,7 +18,7 @@ from . import losses
 from .errors import ConfigError
 from .guard import DivergenceGuard
 from .models.gan import GAN
-from .optim import OptimizerConfig, apply_settings, build_optimizer, cosine_lr
+from .optim import OptimizerConfig, apply_settings, build_optimizer, clip_and_measure, cosine_lr
 
 FIXED_NOISE_SIZE = 64
 MAX_BATCH = 4096
@@ -203,7 +203,7 @@ class GANTrainer:
         network = self.model.discriminator if p.network == "d" else self.model.generator
         p.parameters = list(network.parameters())
         max_norm = self.config.clip_grad_norm if self.config.clip_grad_norm > 0 else math.inf
-        p.grad_norm = float(torch.nn.utils.clip_grad_norm_(p.parameters, max_norm, foreach=True))
+        p.grad_norm = clip_and_measure(p.parameters, max_norm)
         what = "discriminator" if p.network == "d" else "generator"
         self.guard.check(p.grad_norm, f"the {what} gradient norm", self.iteration)
 

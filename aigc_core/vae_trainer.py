@@ -12,7 +12,7 @@ from .errors import ConfigError
 from .guard import DivergenceGuard
 from .gan_trainer import MAX_BATCH, BatchSource
 from .models.vae import VAE
-from .optim import OptimizerConfig, apply_settings, build_optimizer, cosine_lr
+from .optim import OptimizerConfig, apply_settings, build_optimizer, clip_and_measure, cosine_lr
 
 FIXED_NOISE_SIZE = 64
 MAX_BETA = 1000.0
@@ -93,7 +93,7 @@ class VAETrainer:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         max_norm = cfg.clip_grad_norm if cfg.clip_grad_norm > 0 else math.inf
-        norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm, foreach=True))
+        norm = clip_and_measure(list(model.parameters()), max_norm)
         self.guard.check(norm, "the gradient norm", self.iteration)
         if cfg.schedule_steps > 0:
             apply_settings(optimizer, cfg.optim, lr=cosine_lr(cfg.optim.lr, self.iteration, cfg.schedule_steps))
