@@ -1,6 +1,7 @@
 """Throughput of live training on the Train page against the bare trainer loop, in the same run.
 
-"live" is the page's own path: `aigc_core.slicing.run_slice(trainer, slice)` followed by the redraw work of the
+"live" is the page's own path: `ui.live.train_slice` (`aigc_core.slicing.run_slice(trainer, slice)` on the page's
+thread policy, recording every step) followed by the redraw work of the
 live fragment (`ui.live.redraw_data`: fixed-noise sample grid, snapshot, chart data and Plotly figures, the
 diagram source) plus the serialisation it sends (the grid as an inline PNG, the figures' JSON as
 st.plotly_chart makes it). "bare" is `trainer.step()` in a loop. The two alternate in rounds so that
@@ -17,6 +18,7 @@ training, about 1% of the time).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
@@ -32,7 +34,6 @@ from aigc_core.gan_trainer import GANTrainer  # noqa: E402
 from aigc_core.history import MetricHistory  # noqa: E402
 from aigc_core.mnist import load_mnist, to_tensor  # noqa: E402
 from aigc_core.presets import get_preset  # noqa: E402
-from aigc_core.slicing import run_slice  # noqa: E402
 from ui import charts, i18n, live, slowmo  # noqa: E402
 
 # Outside `streamlit run` every t() would log a "no script context" warning; in the app it is a dictionary
@@ -58,14 +59,16 @@ def _run(preset_name: str, seed: int) -> live.LiveRun:
 def bare(run: live.LiveRun, seconds: float) -> tuple[int, float]:
     trainer, steps = run.trainer, 0
     start = time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        run.history.append(trainer.step())  # the page records every step too
-        steps += 1
+    with live.training_threads():  # the page's thread policy, so the ratio measures slicing and redraws only
+        while time.perf_counter() - start < seconds:
+            run.history.append(trainer.step())  # the page records every step too
+            steps += 1
     return steps, time.perf_counter() - start
 
 
 def redraw(run: live.LiveRun) -> None:
-    data = live.redraw_data(run)
+    with live.training_threads():
+        data = live.redraw_data(run)
     live.image_html(data.grid, "samples")  # the inline PNG the page sends
     if data.recon is not None:
         live.image_html(data.recon, "reconstructions")
@@ -77,9 +80,9 @@ def sliced(run: live.LiveRun, seconds: float, slice_seconds: float) -> tuple[int
     steps, redraw_time, slices = 0, 0.0, 0
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
-        records = run_slice(run.trainer, slice_seconds)
-        live.record_steps(run, records, "both")
-        steps += len(records)
+        before = run.trainer.iteration
+        live.train_slice(run, slice_seconds)  # run_slice on the page's thread policy, recording every step
+        steps += run.trainer.iteration - before
         mark = time.perf_counter()
         redraw(run)
         redraw_time += time.perf_counter() - mark
@@ -93,17 +96,21 @@ def main() -> None:
     parser.add_argument("--slice", type=float, default=live.DEFAULT_SLICE, help="seconds per slice (default: the page's)")
     parser.add_argument("--seconds", type=float, default=1.5, help="seconds per measurement (short: fine interleaving)")
     parser.add_argument("--rounds", type=int, default=12)
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave torch's default)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch threads for both (0: the page's policy, one thread on a machine with <= 2 cores)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+        live.training_threads = contextlib.nullcontext  # an explicit count wins over the page's policy
 
     run_bare, run_live = _run(args.preset, 0), _run(args.preset, 0)
     for run in (run_bare, run_live):  # warm-up: allocator, data, first figures
         bare(run, 1.0)
         redraw(run)
+    with live.training_threads():
+        threads = torch.get_num_threads()
     print(f"preset {args.preset}, slice {args.slice} s, {args.rounds} rounds of {args.seconds} s each, "
-          f"torch threads {torch.get_num_threads()}")
+          f"torch threads while training {threads}")
     totals = {"bare": [0, 0.0], "live": [0, 0.0]}
     redraw_total, slices_total, ratios = 0.0, 0, []
     for round_index in range(args.rounds):
