@@ -39,3 +39,15 @@ def test_changing_the_sidebar_updates_the_link_and_tampering_is_reported():
     assert at.session_state["pg_k"] == 1 and at.session_state["pg_seed"] == 3
     at.sidebar.slider(key="pg_k").set_value(3).run()
     assert dict(at.query_params) == {"seed": "3", "k": "3"}
+
+
+def test_teacher_mode_hides_advanced_settings_but_keeps_their_values():
+    at = _playground(teacher="1", width="16")
+    labels = [e.label for e in at.sidebar.expander]
+    assert not any(label in labels for label in ("Model", "Side by side", "Display"))
+    assert any("hidden in teacher mode" in c.value for c in at.sidebar.caption)
+    at.sidebar.slider(key="pg_k").set_value(2).run()  # a rerun with the architecture widgets still hidden
+    assert at.session_state["pg_width"] == 16 and at.session_state["pg_k"] == 2
+    assert at.query_params["width"] == "16"
+    at.sidebar.toggle(key="_aigc_teacher_toggle").set_value(False).run()
+    assert at.sidebar.select_slider(key="pg_width").value == 16

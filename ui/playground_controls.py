@@ -15,12 +15,16 @@ from aigc_core import playground as pg
 from aigc_core.toy2d import TOY_DISTRIBUTIONS
 from ui import playground_state as state
 from ui.i18n import t
+from ui.teacher import is_teacher_mode
 
 LR_OPTIONS = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)
 BATCH_OPTIONS = (16, 32, 64, 128, 256, 512, 1024)
 WIDTH_OPTIONS = (2, 4, 8, 16, 32, 64, 128)
 REDRAW_DEFAULT = 50  # iterations per redraw while playing (GAN Lab also redraws only every few iterations)
 DATA_OPTIONS = (*TOY_DISTRIBUTIONS, pg.CUSTOM)
+# What teacher mode hides (ui.teacher): the architecture, the side-by-side comparison and the display settings.
+TEACHER_HIDDEN = ("pg_layers", "pg_width", "pg_zdim", "pg_noise", "pg_compare", "pg_b_loss", "pg_b_k", "pg_b_g_opt",
+                  "pg_b_g_lr", "pg_b_d_opt", "pg_b_d_lr", "pg_redraw")
 ARCHITECTURE_KEYS = {"pg_layers": "hidden_layers", "pg_width": "width", "pg_zdim": "z_dim", "pg_noise": "noise"}
 
 _DEFAULT = pg.PlaygroundSettings()
@@ -95,16 +99,22 @@ def sidebar_settings() -> None:
                       on_change=_use_pretrained_architecture,
                       help=t("playground.pretrained_help") if available else t("playground.pretrained_missing"))
         locked = bool(ss["pg_pretrained"]) and available
-        with st.expander(t("playground.section_model"), expanded=False):
-            if locked:
-                st.caption(t("playground.architecture_locked"))
-            st.select_slider(t("playground.layers_label"), options=(1, 2, 3, 4), key="pg_layers", disabled=locked)
-            st.select_slider(t("playground.width_label"), options=WIDTH_OPTIONS, key="pg_width", disabled=locked)
-            st.segmented_control(t("playground.zdim_label"), options=(1, 2), key="pg_zdim", required=True,
-                                 format_func=lambda v: t(f"playground.zdim.{v}"), disabled=locked)
-            st.segmented_control(t("playground.noise_label"), options=("gaussian", "uniform"), key="pg_noise",
-                                 required=True, format_func=lambda v: t(f"playground.noise.{v}"), disabled=locked)
-            st.caption(t("playground.architecture_note"))
+        teacher = is_teacher_mode()
+        if teacher:  # teacher mode: architecture, side by side and display keep their values, unseen
+            for key in TEACHER_HIDDEN:
+                if key in ss:
+                    ss[key] = ss[key]  # a widget that is not drawn would otherwise lose its value
+        else:
+            with st.expander(t("playground.section_model"), expanded=False):
+                if locked:
+                    st.caption(t("playground.architecture_locked"))
+                st.select_slider(t("playground.layers_label"), options=(1, 2, 3, 4), key="pg_layers", disabled=locked)
+                st.select_slider(t("playground.width_label"), options=WIDTH_OPTIONS, key="pg_width", disabled=locked)
+                st.segmented_control(t("playground.zdim_label"), options=(1, 2), key="pg_zdim", required=True,
+                                     format_func=lambda v: t(f"playground.zdim.{v}"), disabled=locked)
+                st.segmented_control(t("playground.noise_label"), options=("gaussian", "uniform"), key="pg_noise",
+                                     required=True, format_func=lambda v: t(f"playground.noise.{v}"), disabled=locked)
+                st.caption(t("playground.architecture_note"))
         with st.expander(t("playground.section_training"), expanded=True):
             _loss("pg_loss")
             st.slider(t("playground.k_label"), 1, 10, key="pg_k", help=t("playground.k_help"))
@@ -115,18 +125,21 @@ def sidebar_settings() -> None:
             _lr("playground.d_lr_label", "pg_d_lr")
             st.number_input(t("playground.seed_label"), min_value=0, max_value=2**31 - 1, step=1, key="pg_seed",
                             help=t("playground.seed_help"))
-        with st.expander(t("playground.section_compare"), expanded=bool(ss["pg_compare"])):
-            st.toggle(t("playground.compare_label"), key="pg_compare", help=t("playground.compare_help"))
-            if ss["pg_compare"]:
-                st.caption(t("playground.b_heading"))
-                _loss("pg_b_loss")
-                st.slider(t("playground.k_label"), 1, 10, key="pg_b_k")
-                _optimizer("playground.g_opt_label", "pg_b_g_opt")
-                _lr("playground.g_lr_label", "pg_b_g_lr")
-                _optimizer("playground.d_opt_label", "pg_b_d_opt")
-                _lr("playground.d_lr_label", "pg_b_d_lr")
-        with st.expander(t("playground.section_display"), expanded=False):
-            st.slider(t("playground.redraw_label"), 1, 200, key="pg_redraw", help=t("playground.redraw_help"))
+        if teacher:
+            st.caption(t("teacher.advanced_hidden"))
+        else:
+            with st.expander(t("playground.section_compare"), expanded=bool(ss["pg_compare"])):
+                st.toggle(t("playground.compare_label"), key="pg_compare", help=t("playground.compare_help"))
+                if ss["pg_compare"]:
+                    st.caption(t("playground.b_heading"))
+                    _loss("pg_b_loss")
+                    st.slider(t("playground.k_label"), 1, 10, key="pg_b_k")
+                    _optimizer("playground.g_opt_label", "pg_b_g_opt")
+                    _lr("playground.g_lr_label", "pg_b_g_lr")
+                    _optimizer("playground.d_opt_label", "pg_b_d_opt")
+                    _lr("playground.d_lr_label", "pg_b_d_lr")
+            with st.expander(t("playground.section_display"), expanded=False):
+                st.slider(t("playground.redraw_label"), 1, 200, key="pg_redraw", help=t("playground.redraw_help"))
 
 
 def current_settings() -> list[pg.PlaygroundSettings]:
