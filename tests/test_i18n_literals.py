@@ -1,9 +1,10 @@
 """No user-facing text written as a literal in the UI code: every string goes through ``ui.i18n.t``.
 
 A light heuristic over the syntax tree of ``app.py``, ``pages/*.py`` and ``ui/*.py``: a call such as
-``st.button("Start")``, ``col.caption(f"Step {n}")`` or ``st.slider("Learning rate", ...)`` whose text argument is
-a literal containing words (any script, so Chinese literals count too). Literals without words ("---", "→", a
-lone math symbol such as "x" or "β") and calls on loggers are fine. For a real exception (a brand name, say) put ``# i18n: ok`` on the line.
+``st.button("Start")``, ``col.caption(f"Step {n}")`` or ``st.slider("Learning rate", ...)`` whose text
+argument is a literal containing words (any script, so Chinese literals count too). Literals without words
+("---", "→", a lone math symbol such as "x" or "β") and calls on loggers are fine. For a real exception (a
+brand name, say) put ``# i18n: ok`` on the line.
 """
 
 from __future__ import annotations

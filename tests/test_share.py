@@ -46,7 +46,8 @@ def _url_round_trip(values):
     "changes",
     [
         {},
-        {"preset": "dcgan", "loss": "wgan_gp", "lr": 1e-3, "lr_d": 5e-5, "k": 5, "seed": 12345, "beta": 0.25, "ema": True},
+        {"preset": "dcgan", "loss": "wgan_gp", "lr": 1e-3, "lr_d": 5e-5, "k": 5, "seed": 12345, "beta": 0.25,
+         "ema": True},
         {"lr": 0.01 + 0.02, "seed": 2**31 - 1, "beta": 0.0},  # awkward floats and the bounds themselves
         {"lr": 1e-6, "k": 10},
     ],
