@@ -17,7 +17,8 @@ slices), `progress`, `done`, a list of `records` (plain dicts, one per measured 
   (D(x) -> 1, D(G(z)) -> 0, D loss -> 0) and G's samples lag behind a balanced run.
 - divergence: a learning rate of 1.0 with SGD overflows to inf within a few dozen steps; the trainer's
   divergence guard stops it, says so and restores the last finite weights. With Adam at 1.0 the numbers
-  stay finite but training is wrecked all the same (D's gradient dies): a guard only catches NaN/inf.
+  stay finite but training is wrecked all the same (G's tanh saturates and its gradient becomes exactly 0):
+  a guard only catches NaN/inf.
 - vae_beta: the beta-VAE objective recon + beta * KL (Higgins et al., 2017) for growing beta: sharp but
   prior-unlike codes at small beta, blurry reconstructions at larger beta, and posterior collapse (KL -> 0,
   no active dimensions, every reconstruction the same average digit) when beta is large (Bowman et al.,
@@ -65,6 +66,15 @@ def _adam(lr: float, beta1: float = 0.5) -> OptimizerConfig:
 def _last_mean(records: list[dict], arm: str, key: str, last: int) -> float:
     values = [r[key] for r in records if r["arm"] == arm and key in r][-last:]
     return sum(values) / len(values) if values else float("nan")
+
+
+def _last_median(records: list[dict], arm: str, key: str, last: int) -> float:
+    """Median of the last values: GAN losses spike now and then, and one spike should not decide a verdict."""
+    values = sorted([r[key] for r in records if r["arm"] == arm and key in r][-last:])
+    if not values:
+        return float("nan")
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
 def generator_gradient_norm(model: GAN, loss: losses.GANLoss, z: torch.Tensor) -> float:
@@ -309,7 +319,7 @@ class StrongDiscriminator(Lesson):
         numbers: dict[str, Any] = {}
         for arm in self.ARMS:
             for key in ("d_real", "d_fake", "d_loss", "g_loss"):
-                numbers[f"{key}_{arm}"] = _last_mean(self.records, arm, key, window)
+                numbers[f"{key}_{arm}"] = _last_median(self.records, arm, key, window)
         numbers["shown"] = (
             numbers["d_fake_strong"] < 0.1
             and numbers["d_fake_balanced"] > 0.25
@@ -364,8 +374,9 @@ class Divergence(Lesson):
             "weights_finite_after": weights_finite,
             "restored_to": trainer.guard.snapshot_step,
             "max_abs_loss_before": max((max(abs(r["d_loss"]), abs(r["g_loss"])) for r in sgd_records), default=0.0),
-            "adam_g_loss": _last_mean(self.records, "adam", "g_loss", 10),
-            "adam_grad_norm_d": _last_mean(self.records, "adam", "grad_norm_d", 10),
+            "adam_g_loss": _last_median(self.records, "adam", "g_loss", 20),
+            "adam_grad_norm_g": _last_median(self.records, "adam", "grad_norm_g", 20),
+            "adam_d_fake": _last_median(self.records, "adam", "d_fake", 20),
             "adam_finite": all(math.isfinite(r["g_loss"]) for r in self.records if r["arm"] == "adam"),
         }
         self.numbers["shown"] = diverged_at is not None and weights_finite
@@ -596,8 +607,7 @@ def make_lesson(key: str, *, quick: bool = False, gan: GAN | None = None, classi
         sizes = {"steps": 150} if quick else {}
         return StrongDiscriminator(**{**sizes, **overrides})
     if key == "divergence":
-        sizes = {"adam_steps": 40} if quick else {}
-        return Divergence(**{**sizes, **overrides})
+        return Divergence(**overrides)  # already quick: it stops at the divergence
     if key == "vae_beta":
         sizes = {"steps": 200} if quick else {}
         return VAEBeta(**{**sizes, **overrides})

@@ -16,6 +16,8 @@ st.markdown(t("concepts.intro"))
 
 gans, vaes = view.pretrained_of("gan"), view.pretrained_of("vae")
 c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+# The article's network first: the same GAN the Lessons page trains, and its D was trained alongside this very G.
+gans = sorted(gans, key=lambda name: name != "gan_seed_mlp")
 gan_name = c1.selectbox(t("concepts.gan_model"), gans, key="concepts_gan") if gans else None
 vae_name = c2.selectbox(t("concepts.vae_model"), vaes, index=0, key="concepts_vae") if vaes else None
 with c3:
@@ -28,15 +30,12 @@ st.caption(t("concepts.batch_note", batch=view.BATCH, seed=seed))
 # --- the big picture ----------------------------------------------------------------------------------------
 st.header(t("concepts.overview_heading"))
 st.markdown(t("concepts.overview_text"))
-left, right = st.columns(2)
-with left:
-    st.markdown(f"**{t('concepts.overview_gan')}**")
-    values = {"d_real": gan.d_real, "d_fake": gan.d_fake, "d_loss": gan.d_loss, "g_loss": gan.g_loss_non_saturating} if gan else None
-    render_mermaid(gan_diagram(values=values, labels=gan_labels()), height=330, key="concepts_gan_diagram")
-with right:
-    st.markdown(f"**{t('concepts.overview_vae')}**")
-    values = {"recon": vae.recon, "kl": vae.kl, "loss": vae.recon + vae.kl} if vae else None
-    render_mermaid(vae_diagram(values=values, labels=vae_labels()), height=330, key="concepts_vae_diagram")
+st.markdown(f"**{t('concepts.overview_gan')}**")
+values = {"d_real": gan.d_real, "d_fake": gan.d_fake, "d_loss": gan.d_loss, "g_loss": gan.g_loss_non_saturating} if gan else None
+render_mermaid(gan_diagram(values=values, labels=gan_labels()), height=300, key="concepts_gan_diagram")
+st.markdown(f"**{t('concepts.overview_vae')}**")
+values = {"recon": vae.recon, "kl": vae.kl, "loss": vae.recon + vae.kl} if vae else None
+render_mermaid(vae_diagram(values=values, labels=vae_labels()), height=300, key="concepts_vae_diagram")
 
 # --- GAN ------------------------------------------------------------------------------------------------------
 st.header(t("concepts.gd_heading"))
@@ -61,6 +60,8 @@ if gan is not None:
         rf" + \underbrace{{{-gan.d_loss_fake:.3f}}}_{{\mathbb{{E}}\log(1 - D(G(z)))}} = {gan.value:.3f}"
     )
     st.markdown(t("concepts.minimax_live", value=gan.value, js=gan.js_estimate))
+    if gan.value < -1.3863:  # V below -log 4: this D is too far from the best D for the bound to say anything
+        st.caption(t("concepts.minimax_below"))
 st.latex(r"\max_D V = -\log 4 + 2\,\mathrm{JS}(p_\text{data} \,\|\, p_G)")
 st.markdown(t("concepts.minimax_js"))
 

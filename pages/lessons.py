@@ -42,7 +42,7 @@ if key == "article_gan":
 
 state = view.current()
 running_here = state is not None and state.key == key
-b1, b2, b3, _ = st.columns([1, 1, 1, 3])
+b1, b2, b3, _ = st.columns([2, 1, 1, 2])
 b1.button(t("lessons.run"), type="primary", key="lessons_run_btn", on_click=view.start, args=(key, options),
           disabled=(key == "mode_collapse" and "gan" not in options), width="stretch")
 if running_here and state.running:

@@ -64,10 +64,10 @@ def test_new_batch_models_and_sliders_change_the_numbers():
     assert not at.exception, at.exception
     assert at.session_state["concepts_seed"] == 1
     assert _metrics(at) != before
-    at.selectbox(key="concepts_gan").set_value("gan_seed_mlp").run()
+    at.selectbox(key="concepts_gan").set_value("gan_mlp").run()
     at.selectbox(key="concepts_vae").set_value("vae_mlp_z2").run()
     assert not at.exception, at.exception
-    assert _metrics(at)["mean D(x), real"] == f"{gan_numbers('gan_seed_mlp', 1).d_real:.3f}"
+    assert _metrics(at)["mean D(x), real"] == f"{gan_numbers('gan_mlp', 1).d_real:.3f}"
     at.slider(key="concepts_shift").set_value(2.0).run()
     assert _metrics(at)["Wasserstein-1 distance"] == "2.00"
     assert _metrics(at)["JS divergence (nats)"] == "0.693"

@@ -127,15 +127,18 @@ def frame(lesson: Lesson) -> pd.DataFrame:
 
 
 def line_chart(data: pd.DataFrame, y: str, title: str, *, log: bool = False, colour: str = "arm",
-               legend: dict[str, str] | None = None, height: int = 220) -> alt.Chart | None:
+               legend: dict[str, str] | None = None, height: int = 220, floor: float | None = None) -> alt.Chart | None:
+    """Lines of `y` against the step, one per arm. On a log scale values are shown by size (absolute value);
+    `floor` draws exact zeros (and anything smaller) at that height instead of dropping them."""
     data = data.dropna(subset=[y]) if y in data else data.iloc[0:0]
     if data.empty:
         return None
     data = data.assign(series=data[colour].map(lambda v: (legend or {}).get(v, str(v))))
     if log:
-        data = data[data[y].abs() > 0].assign(**{y: data[y].abs()})
+        size = data[y].abs()
+        data = data.assign(**{y: size.clip(lower=floor)}) if floor else data[size > 0].assign(**{y: size})
     return alt.Chart(data).mark_line().encode(
-        x=alt.X("step:Q", title=t("lessons.axis_step")),
+        x=alt.X("step:Q", title=t("lessons.axis_step"), axis=alt.Axis(format="d", tickMinStep=1)),
         y=alt.Y(f"{y}:Q", title=title, scale=alt.Scale(type="log") if log else alt.Undefined),
         color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
     ).properties(height=height)
@@ -211,7 +214,8 @@ def draw_divergence(lesson: Lesson) -> None:
     with c1:
         show_chart(line_chart(data, "g_loss", t("lessons.axis_abs_g_loss"), log=True, legend=legend))
     with c2:
-        show_chart(line_chart(data, "grad_norm_d", t("lessons.axis_grad_d"), log=True, legend=legend))
+        show_chart(line_chart(data, "grad_norm_g", t("lessons.axis_grad_g"), log=True, legend=legend, floor=1e-8))
+        st.caption(t("lessons.dv_zero_caption"))
     numbers = lesson.numbers or {}
     if numbers.get("message"):
         st.error(t("lessons.dv_caught", step=numbers["diverged_at"], restored=numbers["restored_to"]))
@@ -302,7 +306,8 @@ def verdict_text(key: str, numbers: dict[str, Any]) -> str:
         if numbers.get("diverged_at") is None:
             return t("lessons.dv_result_none")
         return t("lessons.dv_result", step=numbers["diverged_at"], peak=numbers["max_abs_loss_before"],
-                 restored=numbers["restored_to"], adam=numbers["adam_g_loss"], grad=numbers["adam_grad_norm_d"])
+                 restored=numbers["restored_to"], adam=numbers["adam_g_loss"], grad=numbers["adam_grad_norm_g"],
+                 d_fake=numbers["adam_d_fake"])
     if key == "vae_beta":
         per = numbers["per_beta"]
         betas = list(per)
