@@ -20,9 +20,17 @@ def _open_train(page, app_url: str, lang: str = "en") -> None:
 
 
 def _click(page, key: str) -> None:
-    """Click a keyed button once the app is idle (while a run is on, the old element can still be on the page)."""
+    """Click a keyed button once the app is idle, and wait for the run it starts to finish. The script state turns
+    to "running" a moment after the click, so wait for that first (a very short run may be missed: then go on)."""
     wait_for_app(page)
     page.locator(f".st-key-{key} button").first.click()
+    try:
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=\"stApp\"]').dataset.testScriptState === 'running'",
+            timeout=3000,
+        )
+    except Exception:  # noqa: BLE001 - the run was over before we looked
+        pass
     wait_for_app(page)
 
 
