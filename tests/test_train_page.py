@@ -70,8 +70,10 @@ def test_start_slices_pause_and_the_view_changes():
     assert len(at.get("plotly_chart")) == 3  # losses, D outputs, gradient norms
     assert _image_ids(at) and _image_ids(at) != first_images  # the sample grid evolves
     assert int(at.metric[0].value.replace(",", "")) > 0  # drawn before the slice: one slice behind
+    first_chart = at.get("plotly_chart")[0].proto.spec
     _click(at, "train_btn_start")  # Pause
     assert not _run(at).running
+    assert at.get("plotly_chart")[0].proto.spec != first_chart  # the loss chart has new points
     paused_at = _run(at).trainer.iteration
     at.run()
     assert _run(at).trainer.iteration == paused_at  # nothing trains while paused

@@ -64,7 +64,8 @@ DEFAULT_SLICE = 0.3
 AUTO_RERUN_S = 0.1  # shorter than a slice: the next slice starts as soon as the last redraw is sent
 SNAPSHOT_EVERY = 100  # steps between sample-grid snapshots (doubles when the timeline is full)
 QUALITY_EVERY_S = 20.0  # seconds of training between quick quality estimates
-DIAGRAM_EVERY_S = 1.5  # the live diagram changes at most this often (each change redraws the frame)
+DIAGRAM_EVERY_S = 1.5  # the live diagram changes at most this often
+CHARTS_EVERY_S = 1.0  # while running, the charts take new data at most this often (see redraw_data)
 CHART_POINTS = 400
 MNIST_TRAIN_SIZE = 60_000
 GAN_FIELDS = ("step", "d_updates", "d_loss", "g_loss", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "seconds")
@@ -301,6 +302,7 @@ class LiveRun:
     diagram: tuple[float, str | None, str] | None = None  # (when, phase, Mermaid source) of the live diagram
     charts: tuple[tuple, Any] | None = None  # (what they were built for, charts.ChartSet)
     quality_charts: tuple[str, Any] | None = None
+    charts_at: float | None = None  # when the charts last took new data
     _rate_mark: tuple[float, int] | None = None
     recon_input: torch.Tensor | None = None  # VAE: 8 fixed test digits in [0, 1]
 
@@ -560,17 +562,26 @@ def redraw_data(run: LiveRun, *, now: float | None = None) -> RedrawData:
     if run.snapshots.due(trainer.iteration) and (run.trained or not len(run.snapshots)):
         run.snapshots.add(trainer.iteration, grid)
     figures = []
+    # While running, the charts take new data at most every CHARTS_EVERY_S: Streamlit identifies a Plotly chart by
+    # its whole spec, so a chart with new data is a new element that the browser builds from scratch. Between
+    # updates the same figures are sent again, which the browser leaves alone.
+    charts_due = not run.running or run.charts_at is None or now - run.charts_at >= CHARTS_EVERY_S
     if len(run.history):
         # Rebuilt only when the titles would change: another family, loss kind (probability or score) or language.
         kind = (run.family, trainer.config.loss in LOGIT_LOSSES if run.family == "gan" else None, current_language())
         if run.charts is None or run.charts[0] != kind:
-            run.charts = (kind, charts.live_chart_set(run.family, trainer.config.loss if run.family == "gan" else None))
-        figures = run.charts[1].update(run.history.downsampled(CHART_POINTS))
+            run.charts, charts_due = (kind, charts.live_chart_set(run.family, trainer.config.loss
+                                                                   if run.family == "gan" else None)), True
+        figures = (run.charts[1].update(run.history.downsampled(CHART_POINTS)) if charts_due
+                   else run.charts[1].figures)
     quality = None
     if len(run.quality):
         if run.quality_charts is None or run.quality_charts[0] != current_language():
-            run.quality_charts = (current_language(), charts.quality_chart_set())
-        quality = run.quality_charts[1].update(run.quality.downsampled(CHART_POINTS))[0]
+            run.quality_charts, charts_due = (current_language(), charts.quality_chart_set()), True
+        quality = (run.quality_charts[1].update(run.quality.downsampled(CHART_POINTS)) if charts_due
+                   else run.quality_charts[1].figures)[0]
+    if charts_due:
+        run.charts_at = now
     numbers = {"step": float(trainer.iteration), "epoch": run.images_seen / MNIST_TRAIN_SIZE,
                "rate": run.rate, "elapsed": run.train_seconds}
     return RedrawData(grid, recon, figures, quality, _diagram(run, now), numbers)
