@@ -187,3 +187,11 @@ def screenshot(page) -> Callable[[str], Path]:
         return path
 
     return take
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ARG001 - pytest hook signature
+    """A real browser against a live server on a 2-core machine can miss a timing window when the machine is
+    busy; rerun a failed browser test (fresh page and server state) up to twice before calling it a failure."""
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.flaky(reruns=2, reruns_delay=2))
