@@ -68,7 +68,7 @@ def test_page_draws_the_plane_and_charts_in_both_languages(lang, title):
     _ok(at)
     assert at.title[0].value == title
     rows = _rows(at)
-    assert rows["heat0"] == 40 * 40 and rows["real0"] == rows["fake0"] == 512
+    assert rows["heat0"] == 1 and rows["real0"] == rows["fake0"] == 512  # the heatmap travels as one PNG
     assert rows["manifold0"] == 22 * 41 and rows["arrows0"] == 48 and rows["batch0"] == 0
     assert rows["curves"] >= 2  # the first frame's KL and JS (no losses before the first update)
     spec, _ = _chart(at)
@@ -166,7 +166,7 @@ def test_side_by_side_trains_two_runs_from_the_same_weights():
     at.button(key="pg_step_both").click().run()
     assert a.iteration == b.iteration == 1
     rows = _rows(at)
-    assert rows["heat0"] == rows["heat1"] == 1600  # two planes
+    assert rows["heat0"] == rows["heat1"] == 1  # two planes
     curves = _chart(at)[1]["curves"]
     assert set(curves.column("run").to_pylist()) == {0, 1}  # both runs' curves
     assert "minimax" in at.markdown[-2].value or any("minimax" in m.value for m in at.markdown)
@@ -276,3 +276,23 @@ def test_live_chart_is_valid_vega_lite(runs, charts):
                        batch={"real": torch.zeros(3, 2), "fake": None})
     spec["datasets"] = {name: table.to_pylist() for name, table in spec["datasets"].items()}
     alt.Chart.from_dict(spec, validate=True)  # raises on anything Vega-Lite's schema does not allow
+
+
+def test_heat_image_colours_d_with_neutral_grey_in_the_middle():
+    import base64
+    import io
+
+    from PIL import Image
+
+    from ui.playground_figure import HEAT_RANGE, heat_display, heat_image
+
+    values = torch.tensor([[0.0, 0.5], [1.0, 0.25]]).numpy()  # rows along y: row 0 is the bottom
+    url = heat_image(heat_display(values, zmid=0.5, zmax=1.0))
+    picture = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB")
+    assert picture.size == (2, 2)
+    hex_of = lambda xy: "#%02x%02x%02x" % picture.getpixel(xy)  # noqa: E731
+    assert hex_of((0, 1)) == HEAT_RANGE[0]  # bottom-left: D(x) = 0, "generated"
+    assert hex_of((1, 1)) == HEAT_RANGE[1]  # bottom-right: 0.5, cannot tell
+    assert hex_of((0, 0)) == HEAT_RANGE[2]  # top-left: 1, "real"
+    # A critic's raw scores: the neutral value maps to the middle colour whatever the scale.
+    assert heat_display(torch.tensor([3.0, 5.0, 1.0]).numpy(), zmid=3.0, zmax=5.0).tolist() == [0.5, 1.0, 0.0]

@@ -13,6 +13,8 @@ Nothing here computes model outputs: it lays out a `PlaygroundView`.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from collections.abc import Sequence
 
@@ -20,6 +22,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pyarrow as pa
 import torch
+from PIL import Image
 
 from aigc_core.playground import PLANE_BOUNDS, History, PlaygroundView
 from ui.i18n import t
@@ -53,6 +56,26 @@ def heat_display(values: np.ndarray, zmid: float, zmax: float) -> np.ndarray:
     return np.clip(0.5 + 0.5 * (values - zmid) / half, 0.0, 1.0)
 
 
+def _rgb(hex_color: str) -> np.ndarray:
+    return np.array([int(hex_color[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float64)
+
+
+def heat_image(display: np.ndarray) -> str:
+    """A PNG data URL of the heatmap: display values in [0, 1] (rows along y, upwards) coloured through HEAT_RANGE.
+
+    One small image instead of 1,600 rectangles keeps the browser's redraw cheap, and the browser's smoothing
+    when it scales the 40 x 40 picture up gives the soft gradient GAN Lab shows.
+    """
+    stops = np.stack([_rgb(c) for c in HEAT_RANGE])  # (3, 3)
+    v = np.clip(display, 0.0, 1.0)[..., None]  # (R, R, 1)
+    low = stops[0] + (stops[1] - stops[0]) * (v / 0.5)
+    high = stops[1] + (stops[2] - stops[1]) * ((v - 0.5) / 0.5)
+    pixels = np.where(v < 0.5, low, high)[::-1]  # image rows go downwards
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(pixels).astype(np.uint8), mode="RGB").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 def arrows(points: np.ndarray, directions: np.ndarray, max_length: float = ARROW_MAX_LENGTH) -> pa.Table:
     """Arrow rows (x, y) -> (x2, y2) with the head's angle (degrees clockwise from "up", as Vega rotates shapes).
     Arrows are scaled together so the longest is `max_length` long: their lengths compare, their units do not."""
@@ -68,14 +91,9 @@ def plane_datasets(view: PlaygroundView, layers: set[str], run: int, batch: dict
     """The per-frame data of one plane (run index `run`). Switched-off layers get empty tables."""
     out: dict[str, pa.Table] = {}
     heat = view.heatmap
-    if "heatmap" in layers and heat is not None:
-        half_x = (heat.xs[1] - heat.xs[0]) / 2 if len(heat.xs) > 1 else 0.5
-        half_y = (heat.ys[1] - heat.ys[0]) / 2 if len(heat.ys) > 1 else 0.5
-        x, y = np.meshgrid(heat.xs, heat.ys)  # rows along y, like heat.values
-        out[f"heat{run}"] = _table(x0=(x - half_x).ravel(), x1=(x + half_x).ravel(), y0=(y - half_y).ravel(),
-                                   y1=(y + half_y).ravel(), v=heat_display(heat.values, heat.zmid, heat.zmax).ravel())
-    else:
-        out[f"heat{run}"] = _empty("x0", "x1", "y0", "y1", "v")
+    shown = "heatmap" in layers and heat is not None
+    url = [heat_image(heat_display(heat.values, heat.zmid, heat.zmax))] if shown else []
+    out[f"heat{run}"] = pa.table({"url": pa.array(url, pa.string())})
     manifold = view.manifold
     if "manifold" in layers and manifold is not None:
         lines, points = manifold.lines.shape[:2]
@@ -124,14 +142,20 @@ def _xy(field_x: str = "x", field_y: str = "y") -> dict:
             "y": {"field": field_y, "type": "quantitative", "scale": axis, "axis": None}}
 
 
+def _datum(value: float) -> dict:
+    """A fixed position on the plane's shared scale (the heatmap image's top-left corner)."""
+    return {"datum": value, "type": "quantitative", "axis": None,
+            "scale": {"domain": list(PLANE_BOUNDS), "nice": False, "zero": False}}
+
+
 def plane_spec(run: int, size: int, title: str | None = None) -> dict:
     """Every layer of one plane, reading the datasets named `<layer><run>`."""
     low, high = PLANE_BOUNDS
     layers = [
-        {"data": {"name": f"heat{run}"}, "mark": {"type": "rect", "strokeWidth": 0},
-         "encoding": {**_xy("x0", "y0"), "x2": {"field": "x1"}, "y2": {"field": "y1"},
-                      "color": {"field": "v", "type": "quantitative", "legend": None,
-                                "scale": {"domain": [0, 0.5, 1], "range": HEAT_RANGE, "clamp": True}}}},
+        {"data": {"name": f"heat{run}"},
+         "mark": {"type": "image", "width": size, "height": size, "aspect": False, "align": "left",
+                  "baseline": "top", "smooth": True},
+         "encoding": {"x": _datum(low), "y": _datum(high), "url": {"field": "url", "type": "nominal"}}},
         {"data": {"name": f"manifold{run}"},
          "mark": {"type": "line", "color": MANIFOLD_COLOR, "opacity": 0.45, "strokeWidth": 1, "clip": True},
          "encoding": {**_xy(), "detail": {"field": "line", "type": "nominal"},
@@ -172,6 +196,7 @@ def _chart_spec(curves: tuple[str, ...], title: str, size: tuple[int, int], runs
              "scale": {"domain": labels, "range": [CURVE_COLORS[key] for key in curves]},
              "legend": {"orient": "top", "labelFontSize": 10, "symbolSize": 60, "padding": 0}}
     x = {"field": "step", "type": "quantitative", "title": t("playground.axis_iteration"),
+         "scale": {"domain": {"unionWith": [0, 10]}},  # a first frame at iteration 0 still gets an axis
          "axis": {"tickCount": 4, "labelFontSize": 10, "titleFontSize": 10, "format": "~s"}}
 
     def y(orient: str = "left", axis_title: str | None = None, axis_color: str | None = None) -> dict:
@@ -246,7 +271,10 @@ def build_chart(
                 "resolve": _OWN}
     return {
         "$schema": SCHEMA,
-        "config": {"view": {"stroke": None}, "concat": {"spacing": 16}, "axis": {"grid": True, "gridOpacity": 0.4}},
+        # Canvas, without per-mark accessibility nodes: thousands of marks are redrawn several times a second.
+        "usermeta": {"embedOptions": {"renderer": "canvas"}},
+        "config": {"view": {"stroke": None}, "concat": {"spacing": 16}, "axis": {"grid": True, "gridOpacity": 0.4},
+                   "aria": False, "mark": {"aria": False}},
         "datasets": datasets,
         **body,
     }

@@ -13,13 +13,15 @@ import math
 import streamlit as st
 
 from aigc_core import playground as pg
+from aigc_core.diagrams import gan_diagram
 from aigc_core.errors import TrainingDiverged
 from aigc_core.gan_trainer import GANStats
 from aigc_core.slowmo import PhaseRecord
 from ui import playground_state as state
 from ui.i18n import t
 from ui.playground_figure import LAYERS, build_chart, legend_markdown
-from ui.slowmo import slow_motion_panel
+from ui.live_diagram import live_mermaid
+from ui.slowmo import gan_labels, slow_motion_panel
 
 SLICE_SECONDS = 0.25  # the longest a slice trains before drawing (Pause answers within about this)
 RUN_EVERY = 0.1  # seconds between timer reruns while playing
@@ -118,6 +120,11 @@ def live_view() -> None:
     st.vega_lite_chart(build_chart(views, run.histories, layers, run_labels=labels), width="content")
     st.caption(legend_markdown())
     readouts(run, views)
+    with st.expander(t("playground.loop_heading", run=t("playground.loop_run_a") if run.compare else "")):
+        last = run.trainers[0].last
+        values = {"d_real": last.d_real, "d_fake": last.d_fake, "d_loss": last.d_loss, "g_loss": last.g_loss,
+                  "grad_d": last.grad_norm_d, "grad_g": last.grad_norm_g}
+        live_mermaid(gan_diagram(values=values, labels=gan_labels()), key="pg_loop")
     if playing:
         st.caption(t("playground.playing_caption", n=st.session_state.get("pg_redraw", 50)))
 

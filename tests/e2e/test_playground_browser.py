@@ -80,8 +80,7 @@ def test_playground_in_chinese_with_slow_motion(page, app_url, screenshot):
     wait_for_app(page)
     page.get_by_role("button", name="下一阶段").click()
     wait_for_app(page)
-    diagram = page.frame_locator("iframe").first
-    diagram.locator('body[data-status="ok"]').wait_for()
+    page.locator('.st-key-playground_slowmo_diagram .live-diagram[data-status="ok"]').wait_for()
     page.get_by_text("第 1 阶段").first.wait_for()
     screenshot("playground_slowmo_zh")
     assert page.locator('[data-testid="stException"]').count() == 0
