@@ -395,7 +395,8 @@ def compute_view(
         coverage=coverage(data, fake_all),
         heatmap=discriminator_heatmap(model.discriminator, loss, real=real_shown, fake=fake_all[:SHOWN_POINTS])
         if heatmap else None,
-        manifold=generator_manifold(trainer.sampling_generator(), model.z_dim, model.config.noise) if manifold else None,
+        manifold=generator_manifold(trainer.sampling_generator(), model.z_dim, model.config.noise)
+        if manifold else None,
         gradients=generator_gradients(model, loss, noise.arrows) if gradients else None,
     )
 

@@ -78,7 +78,8 @@ def page(settings: list[pg.PlaygroundSettings], seconds: float, redraw_every: in
         spec = build_chart(views, histories, layers, run_labels=("A", "B")[: len(views)])
         t3 = time.perf_counter()
         # As st.vega_lite_chart sends it: each dataset as Arrow IPC bytes, the rest as JSON.
-        size = sum(len(dataframe_util.convert_anything_to_arrow_bytes(table)) for table in spec.pop("datasets").values())
+        tables = spec.pop("datasets").values()
+        size = sum(len(dataframe_util.convert_anything_to_arrow_bytes(table)) for table in tables)
         size += len(json.dumps(spec))
         t4 = time.perf_counter()
         for name, value in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):

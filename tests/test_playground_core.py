@@ -33,7 +33,7 @@ def source() -> PointSource:
     return PointSource.from_name("ring", n_pool=512, seed=0)
 
 
-# --- the plane and the heatmap --------------------------------------------------------------------------------
+# --- the plane and the heatmap ------------------------------------------------------------------------------------
 
 
 def test_plane_grid_layout_matches_heatmap_rows():
@@ -80,7 +80,7 @@ def test_heatmap_neutral_value_per_loss():
     assert wgan.zmax - wgan.zmid == pytest.approx(wgan.zmid - wgan.zmin)
 
 
-# --- generator gradients --------------------------------------------------------------------------------------
+# --- generator gradients ------------------------------------------------------------------------------------------
 
 
 class FixedGenerator(nn.Module):
@@ -135,7 +135,7 @@ def test_gradient_arrows_leave_training_state_alone():
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
-# --- the manifold ---------------------------------------------------------------------------------------------
+# --- the manifold -------------------------------------------------------------------------------------------------
 
 
 def test_noise_lines_cover_the_noise_square():
@@ -158,7 +158,7 @@ def test_manifold_is_g_applied_to_the_noise_lines(z_dim):
     assert manifold.lines.shape == ((1, 201, 2) if z_dim == 1 else (22, 41, 2))
 
 
-# --- mode coverage ----------------------------------------------------------------------------------------------
+# --- mode coverage ------------------------------------------------------------------------------------------------
 
 
 def test_coverage_counts_hand_made_point_sets():
@@ -217,7 +217,7 @@ def test_live_change_applies_from_the_next_step():
     assert trainer.config.loss == "least_squares" and trainer.d_updates == d_updates + 3
 
 
-# --- side by side ---------------------------------------------------------------------------------------------------
+# --- side by side -------------------------------------------------------------------------------------------------
 
 
 def test_pair_starts_from_the_same_weights_and_same_settings_give_the_same_numbers():
@@ -240,7 +240,7 @@ def test_pair_differs_only_by_the_changed_setting():
         pg.build_pair(TINY, replace(TINY, width=4), source())
 
 
-# --- the whole frame ---------------------------------------------------------------------------------------------------
+# --- the whole frame ----------------------------------------------------------------------------------------------
 
 
 def test_compute_view_shapes_values_and_no_side_effects():
@@ -282,7 +282,7 @@ def test_mean_losses_skip_missing_values():
     assert d_loss == records[0].d_loss and np.isnan(g_loss)
 
 
-# --- your own points -----------------------------------------------------------------------------------------------------
+# --- your own points ----------------------------------------------------------------------------------------------
 
 
 def test_spray_makes_a_seeded_cloud_around_each_point():

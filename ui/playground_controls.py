@@ -194,8 +194,9 @@ def toolbar(*, ready: bool, compare: bool) -> None:
     playing = bool(ss.get(state.PLAYING_KEY)) and not slow
     columns = st.columns([1.3, 1, 1, 1, 1, 1.6], vertical_alignment="center")
     columns[0].button(t("playground.pause") if playing else t("playground.play"), key="pg_play_button",
-                      type="primary", on_click=_set_playing, args=(not playing,), disabled=not ready or slow, width="stretch",
-                      icon=":material/pause:" if playing else ":material/play_arrow:", help=t("playground.play_help"))
+                      type="primary", on_click=_set_playing, args=(not playing,), disabled=not ready or slow,
+                      width="stretch", icon=":material/pause:" if playing else ":material/play_arrow:",
+                      help=t("playground.play_help"))
     columns[1].button(t("playground.step_d"), key="pg_step_d", on_click=_request, args=("d",), width="stretch",
                       disabled=not ready or slow, help=t("playground.step_d_help"))
     columns[2].button(t("playground.step_g"), key="pg_step_g", on_click=_request, args=("g",), width="stretch",

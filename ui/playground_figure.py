@@ -38,7 +38,7 @@ CURVE_COLORS = {"d_loss": "#2c7fb8", "g_loss": "#e6550d", "kl": "#31a354", "js":
 ARROW_MAX_LENGTH = 0.6  # the longest arrow, in plane units; the others are drawn to scale
 LAYERS: tuple[str, ...] = ("real", "fake", "heatmap", "manifold", "gradients")
 PLANE_PX = {1: 360, 2: 300}  # plane side in pixels for one run / two runs (fits a 1,280 px laptop screen)
-CHART_PX = {1: (300, 140), 2: (270, 130)}  # (width, height) of each curve chart
+CHART_PX = {1: (300, 140), 2: (250, 130)}  # (width, height) of each curve chart
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 
 
@@ -186,8 +186,8 @@ def plane_spec(run: int, size: int, title: str | None = None) -> dict:
     return spec
 
 
-def _chart_spec(curves: tuple[str, ...], title: str, size: tuple[int, int], runs: int, run_labels: Sequence[str],
-                *, two_axes: bool = False) -> dict:
+def _chart_spec(curves: tuple[str, ...], title: str, size: tuple[int, int], runs: int, *, two_axes: bool = False
+                ) -> dict:
     """A line chart of some curves over iterations. two_axes: one y axis per curve (left, right), for curves of
     different scales (KL can reach ~20 nats while JS stays below ln 2)."""
     indices = [CURVE_KEYS.index(key) for key in curves]
@@ -207,10 +207,10 @@ def _chart_spec(curves: tuple[str, ...], title: str, size: tuple[int, int], runs
 
     def encoding(y_encoding: dict) -> dict:
         out = {"x": x, "y": y_encoding, "color": color, "detail": {"field": "run", "type": "nominal"}}
-        if runs == 2:
+        if runs == 2:  # solid A, dashed B; the planes' titles say what A and B are
             out["strokeDash"] = {"field": "run_label", "type": "nominal", "title": None,
-                                 "scale": {"domain": list(run_labels), "range": [[1, 0], [4, 3]]},
-                                 "legend": {"orient": "bottom", "labelFontSize": 10, "labelLimit": 300}}
+                                 "scale": {"domain": ["A", "B"], "range": [[1, 0], [4, 3]]},
+                                 "legend": {"orient": "top", "labelFontSize": 10, "symbolSize": 60, "padding": 0}}
         return out
 
     transform = [
@@ -218,7 +218,7 @@ def _chart_spec(curves: tuple[str, ...], title: str, size: tuple[int, int], runs
         {"calculate": f"{json.dumps(labels)}[indexof({json.dumps(indices)}, datum.curve)]", "as": "label"},
     ]
     if runs == 2:
-        transform.append({"calculate": f"{json.dumps(list(run_labels))}[datum.run]", "as": "run_label"})
+        transform.append({"calculate": "['A', 'B'][datum.run]", "as": "run_label"})
     spec = {"width": size[0], "height": size[1], "data": {"name": "curves"}, "transform": transform,
             "title": {"text": title, "fontSize": 12, "anchor": "start"}}
     mark = {"type": "line", "strokeWidth": 1.6, "clip": True}
@@ -256,9 +256,8 @@ def build_chart(
         datasets.update(plane_datasets(view, layers, run, batch if run == 0 else None))
     size = PLANE_PX[runs]
     width, height = CHART_PX[runs]
-    loss = _chart_spec(("d_loss", "g_loss"), t("playground.chart_loss"), (width, height), runs, run_labels)
-    div = _chart_spec(("kl", "js"), t("playground.chart_divergence"), (width, height), runs, run_labels,
-                      two_axes=True)
+    loss = _chart_spec(("d_loss", "g_loss"), t("playground.chart_loss"), (width, height), runs)
+    div = _chart_spec(("kl", "js"), t("playground.chart_divergence"), (width, height), runs, two_axes=True)
     body: dict
     if not charts:
         body = plane_spec(0, size)
