@@ -9,6 +9,7 @@ most `redraw every` iterations or SLICE_SECONDS, then the frame is drawn once.
 from __future__ import annotations
 
 import math
+import time
 
 import streamlit as st
 
@@ -26,6 +27,8 @@ from ui.slowmo import gan_labels, slow_motion_panel
 SLICE_SECONDS = 0.25  # the longest a slice trains before drawing (Pause answers within about this)
 RUN_EVERY = 0.1  # seconds between timer reruns while playing
 SLOWMO_PREFIX = "playground"
+LOOP_EVERY = 1.0  # seconds between updates of the feedback-loop diagram while playing
+_LOOP_KEY = "pg_loop_source"  # (time, Mermaid source) last shown
 
 
 def _layers() -> set[str]:
@@ -104,6 +107,21 @@ def _train(run: state.PlaygroundRun, playing: bool) -> list[list[GANStats]] | No
     return None
 
 
+def _loop_source(run: state.PlaygroundRun, playing: bool) -> str:
+    """The feedback-loop diagram with the first run's latest numbers. While playing it changes at most once per
+    LOOP_EVERY seconds: redrawing a Mermaid diagram costs the browser more than the whole plane."""
+    cached = st.session_state.get(_LOOP_KEY)
+    now = time.monotonic()
+    if playing and cached is not None and now - cached[0] < LOOP_EVERY:
+        return cached[1]
+    last = run.trainers[0].last
+    values = {"d_real": last.d_real, "d_fake": last.d_fake, "d_loss": last.d_loss, "g_loss": last.g_loss,
+              "grad_d": last.grad_norm_d, "grad_g": last.grad_norm_g}
+    source = gan_diagram(values=values, labels=gan_labels())
+    st.session_state[_LOOP_KEY] = (now, source)
+    return source
+
+
 def live_view() -> None:
     """The fragment body: train (if asked), compute the frame, draw it and the readouts."""
     run: state.PlaygroundRun | None = st.session_state.get(state.RUN_KEY)
@@ -121,10 +139,7 @@ def live_view() -> None:
     st.caption(legend_markdown())
     readouts(run, views)
     with st.expander(t("playground.loop_heading", run=t("playground.loop_run_a") if run.compare else "")):
-        last = run.trainers[0].last
-        values = {"d_real": last.d_real, "d_fake": last.d_fake, "d_loss": last.d_loss, "g_loss": last.g_loss,
-                  "grad_d": last.grad_norm_d, "grad_g": last.grad_norm_g}
-        live_mermaid(gan_diagram(values=values, labels=gan_labels()), key="pg_loop")
+        live_mermaid(_loop_source(run, playing), key="pg_loop")
     if playing:
         st.caption(t("playground.playing_caption", n=st.session_state.get("pg_redraw", 50)))
 
