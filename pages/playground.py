@@ -40,7 +40,8 @@ if run is not None and run.pretrained_steps:
     st.caption(t("playground.pretrained_loaded", steps=f"{run.pretrained_steps:,}"))
 
 if run is None:
-    st.info(t("playground.need_points"), icon=":material/info:")
+    if settings[0].data == "custom":
+        st.info(t("playground.need_points"), icon=":material/info:")
 elif st.session_state.get("pg_slowmo") and not run.compare:
     live.slow_motion(run)
 else:

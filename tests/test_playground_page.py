@@ -296,3 +296,13 @@ def test_heat_image_colours_d_with_neutral_grey_in_the_middle():
     assert hex_of((0, 0)) == HEAT_RANGE[2]  # top-left: 1, "real"
     # A critic's raw scores: the neutral value maps to the middle colour whatever the scale.
     assert heat_display(torch.tensor([3.0, 5.0, 1.0]).numpy(), zmid=3.0, zmax=5.0).tolist() == [0.5, 1.0, 0.0]
+
+
+@pytest.mark.skipif(not (PRETRAINED_DIR / pretrained_name("ring") / "config.json").is_file(),
+                    reason="pretrained/toy_ring not produced (scripts/train_pretrained_toy.sh)")
+def test_pretrained_brings_its_architecture_whatever_the_widgets_say():
+    at = _page(pg_pretrained=True, pg_width=8)  # e.g. a share link that sets both
+    _ok(at)
+    run = _run(at)
+    assert run.pretrained_steps and run.trainers[0].model.config.width == 64
+    assert not at.error

@@ -148,11 +148,15 @@ def current_settings() -> list[pg.PlaygroundSettings]:
     locked = bool(ss["pg_pretrained"]) and state.pretrained_available(ss["pg_data"])
     custom = ss["pg_data"] == pg.CUSTOM
     points = ss.get(state.CUSTOM_POINTS_KEY)
+    # A pretrained model brings its own architecture (whatever the widgets say, e.g. after a share link).
+    shipped = state.pretrained_config(ss["pg_data"]) if locked else None
+    architecture = {name: getattr(shipped, name) if shipped is not None else ss[key]
+                    for key, name in ARCHITECTURE_KEYS.items()}
     first = pg.PlaygroundSettings(
         data=ss["pg_data"],
         data_id=pg.points_digest(points) if custom and points is not None else "",
-        hidden_layers=int(ss["pg_layers"]), width=int(ss["pg_width"]), z_dim=int(ss["pg_zdim"]),
-        noise=ss["pg_noise"], loss=ss["pg_loss"], g_optimizer=ss["pg_g_opt"], g_lr=float(ss["pg_g_lr"]),
+        hidden_layers=int(architecture["hidden_layers"]), width=int(architecture["width"]),
+        z_dim=int(architecture["z_dim"]), noise=architecture["noise"], loss=ss["pg_loss"], g_optimizer=ss["pg_g_opt"], g_lr=float(ss["pg_g_lr"]),
         d_optimizer=ss["pg_d_opt"], d_lr=float(ss["pg_d_lr"]), d_steps=int(ss["pg_k"]),
         batch_size=int(ss["pg_batch"]), seed=int(ss["pg_seed"]), pretrained=locked,
     )
