@@ -319,3 +319,19 @@ def test_one_thread_is_counted_and_restores_the_thread_count():
         with pg.one_thread():
             raise RuntimeError("training failed")
     assert torch.get_num_threads() == before
+
+
+# --- the CLI's --data (how pretrained/toy_<name> is made) ----------------------------------------------------
+
+
+def test_cli_trains_a_toy_preset_on_another_distribution(tmp_path, capsys):
+    from aigc_core.checkpoints import load_checkpoint
+    from aigc_core.cli import main
+
+    out = tmp_path / "toy_moons"
+    assert main(["train", "--model", "toy_gan", "--data", "moons", "--dry-run", "--threads", "1",
+                 "--out", str(out)]) == 0
+    checkpoint = load_checkpoint(out)
+    assert checkpoint.provenance["data"] == "moons"
+    assert main(["train", "--model", "gan_mlp", "--data", "moons", "--dry-run", "--out", str(tmp_path / "x")]) == 2
+    assert "toy presets only" in capsys.readouterr().err
