@@ -20,8 +20,8 @@ from aigc_core.gan_trainer import GANStats
 from aigc_core.slowmo import PhaseRecord
 from ui import playground_state as state
 from ui.i18n import t
-from ui.playground_figure import LAYERS, build_chart, legend_markdown
 from ui.live_diagram import live_mermaid
+from ui.playground_figure import LAYERS, build_chart, legend_markdown
 from ui.slowmo import gan_labels, slow_motion_panel
 
 SLICE_SECONDS = 0.25  # the longest a slice trains before drawing (Pause answers within about this)
