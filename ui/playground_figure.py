@@ -143,7 +143,7 @@ def _xy(field_x: str = "x", field_y: str = "y") -> dict:
 
 
 def _datum(value: float) -> dict:
-    """A fixed position on the plane's shared scale (the heatmap image's top-left corner)."""
+    """A fixed position on the plane's shared scale (a corner of the heatmap image)."""
     return {"datum": value, "type": "quantitative", "axis": None,
             "scale": {"domain": list(PLANE_BOUNDS), "nice": False, "zero": False}}
 
@@ -152,10 +152,10 @@ def plane_spec(run: int, size: int, title: str | None = None) -> dict:
     """Every layer of one plane, reading the datasets named `<layer><run>`."""
     low, high = PLANE_BOUNDS
     layers = [
-        {"data": {"name": f"heat{run}"},
-         "mark": {"type": "image", "width": size, "height": size, "aspect": False, "align": "left",
-                  "baseline": "top", "smooth": True},
-         "encoding": {"x": _datum(low), "y": _datum(high), "url": {"field": "url", "type": "nominal"}}},
+        # The image spans the plane corner to corner (x..x2, y..y2), so it follows the plane if the chart is resized.
+        {"data": {"name": f"heat{run}"}, "mark": {"type": "image", "aspect": False, "smooth": True},
+         "encoding": {"x": _datum(low), "x2": {"datum": high}, "y": _datum(high), "y2": {"datum": low},
+                      "url": {"field": "url", "type": "nominal"}}},
         {"data": {"name": f"manifold{run}"},
          "mark": {"type": "line", "color": MANIFOLD_COLOR, "opacity": 0.45, "strokeWidth": 1, "clip": True},
          "encoding": {**_xy(), "detail": {"field": "line", "type": "nominal"},
