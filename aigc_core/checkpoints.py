@@ -148,7 +148,8 @@ def _load_state(model: nn.Module, state: dict[str, torch.Tensor], architecture: 
             f"The weights do not fit a {architecture} model: {len(missing)} missing "
             f"(e.g. {missing[:3]}), {len(unexpected)} unexpected (e.g. {unexpected[:3]})."
         )
-    for name, tensor in state.items():
+    for name in expected:  # the model's own order, so the first mismatch reported is always the same one
+        tensor = state[name]
         if tensor.shape != expected[name].shape:
             raise CheckpointError(
                 f"Weight {name!r} has shape {tuple(tensor.shape)}, but this {architecture} config needs "
