@@ -113,10 +113,5 @@ def test_run_a_lesson_to_its_verdict(page, app_url, screenshot):
     assert "SGD diverged at step" in text
     assert page.get_by_text("Caught: training diverged at step").count() == 1
     screenshot("lessons_divergence_en")
-    page.locator(".st-key-lessons_pick").get_by_text("VAE: blur and posterior collapse as β grows").click()
-    wait_for_app(page)
-    page.locator(".st-key-lessons_run_btn button").click()
-    page.locator(".st-key-lessons_verdict").wait_for(timeout=LESSON_MS)
-    wait_for_app(page)
-    screenshot("lessons_vae_beta_en")
+    # The VAE β lesson (four VAEs) is left to tests/test_lessons.py: in the browser it took minutes on a busy machine.
     _assert_clean(page)
