@@ -320,10 +320,11 @@ class StrongDiscriminator(Lesson):
         for arm in self.ARMS:
             for key in ("d_real", "d_fake", "d_loss", "g_loss"):
                 numbers[f"{key}_{arm}"] = _last_median(self.records, arm, key, window)
+        # D rejects the fakes and G's loss climbs, while the balanced pair keeps the contest open.
         numbers["shown"] = (
-            numbers["d_fake_strong"] < 0.1
-            and numbers["d_fake_balanced"] > 0.25
-            and numbers["d_loss_strong"] < 0.5 * numbers["d_loss_balanced"]
+            numbers["d_fake_strong"] < 0.1 < 0.25 < numbers["d_fake_balanced"]
+            and numbers["g_loss_strong"] > 2 * numbers["g_loss_balanced"]
+            and numbers["d_loss_strong"] < numbers["d_loss_balanced"]
         )
         self.numbers = numbers
 

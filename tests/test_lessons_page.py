@@ -5,6 +5,7 @@ The lessons' effects themselves are checked in tests/test_lessons.py."""
 from __future__ import annotations
 
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from aigc_core.evaluation import PRETRAINED_DIR
@@ -15,8 +16,11 @@ from ui.lessons_view import QUICK, STATE
 
 @pytest.fixture(autouse=True)
 def _whole_app():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small networks; on a shared 2-core machine a second thread only waits (see test_lessons)
     with run_like_server():
         yield
+    torch.set_num_threads(threads)
 
 
 def _page(lang: str | None = None) -> AppTest:

@@ -25,8 +25,8 @@ from ui.models import available_pretrained, try_pretrained
 
 STATE = "lessons_run"
 QUICK = "lessons_quick"
-SLICE_S = 0.3
-RERUN_S = 0.4
+SLICE_S = 0.5
+RERUN_S = 0.1  # shorter than a slice: the next slice starts as soon as the last redraw is sent
 COLLAPSE_GANS = ("gan_mlp", "dcgan", "gan_seed_mlp")  # most diverse first: collapse shows best from a wide start
 
 
@@ -126,21 +126,48 @@ def frame(lesson: Lesson) -> pd.DataFrame:
     return pd.DataFrame([{k: v for k, v in r.items() if not isinstance(v, list)} for r in lesson.records])
 
 
+# One colour per arm on every chart of a lesson (the first of a pair blue, the one that goes wrong orange).
+COLOURS = {
+    "warmup": "#9e9e9e", "minimax": "#e65100", "non_saturating": "#1e88e5",
+    "balanced": "#1e88e5", "strong": "#e65100", "sgd": "#e65100", "adam": "#6a1b9a",
+    "generator_alone": "#e65100", "brightness": "#1e88e5",
+}
+BETA_COLOURS = ("#1e88e5", "#43a047", "#fb8c00", "#e53935", "#6a1b9a")
+MAX_CHART_POINTS = 300  # per arm: enough for the shape of a curve, cheap to send on every slice
+
+
+def _thin(data: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Every n-th row of each arm so that no arm has more than MAX_CHART_POINTS (its last row always kept)."""
+    parts = []
+    for _, part in data.groupby(column, sort=False):
+        stride = max(1, -(-len(part) // MAX_CHART_POINTS))
+        keep = part.iloc[::stride]
+        if keep.index[-1] != part.index[-1]:
+            keep = pd.concat([keep, part.iloc[[-1]]])
+        parts.append(keep)
+    return pd.concat(parts) if parts else data
+
+
 def line_chart(data: pd.DataFrame, y: str, title: str, *, log: bool = False, colour: str = "arm",
                legend: dict[str, str] | None = None, height: int = 220, floor: float | None = None) -> alt.Chart | None:
-    """Lines of `y` against the step, one per arm. On a log scale values are shown by size (absolute value);
-    `floor` draws exact zeros (and anything smaller) at that height instead of dropping them."""
+    """Lines of `y` against the step, one per arm, in the arm's own colour. On a log scale values are shown by
+    size (absolute value); `floor` draws exact zeros (and anything smaller) at that height instead of dropping them."""
     data = data.dropna(subset=[y]) if y in data else data.iloc[0:0]
     if data.empty:
         return None
-    data = data.assign(series=data[colour].map(lambda v: (legend or {}).get(v, str(v))))
+    data = _thin(data, colour)
+    arms = list(dict.fromkeys(data[colour]))
+    names = [(legend or {}).get(arm, str(arm)) for arm in arms]
+    palette = [COLOURS.get(arm, BETA_COLOURS[i % len(BETA_COLOURS)]) for i, arm in enumerate(arms)]
+    data = data.assign(series=data[colour].map(dict(zip(arms, names))))
     if log:
         size = data[y].abs()
         data = data.assign(**{y: size.clip(lower=floor)}) if floor else data[size > 0].assign(**{y: size})
     return alt.Chart(data).mark_line().encode(
         x=alt.X("step:Q", title=t("lessons.axis_step"), axis=alt.Axis(format="d", tickMinStep=1)),
         y=alt.Y(f"{y}:Q", title=title, scale=alt.Scale(type="log") if log else alt.Undefined),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
+                        scale=alt.Scale(domain=names, range=palette)),
     ).properties(height=height)
 
 
@@ -192,7 +219,7 @@ def draw_vanishing_gradient(lesson: Lesson) -> None:
                               t("lessons.axis_grad_g"), log=True, legend=legend))
     with c2:
         show_chart(line_chart(data, "d_fake", t("lessons.axis_d_fake"), legend=legend))
-    _samples(lesson, ("start", "minimax", "non_saturating"), legend)
+    # No sample strips here: after a few hundred steps both generators still draw noise; the numbers tell it.
 
 
 def draw_strong_discriminator(lesson: Lesson) -> None:
@@ -204,7 +231,6 @@ def draw_strong_discriminator(lesson: Lesson) -> None:
     with c2:
         show_chart(line_chart(data, "d_loss", t("lessons.axis_d_loss"), legend=legend))
     show_chart(line_chart(data, "g_loss", t("lessons.axis_g_loss"), legend=legend, height=180))
-    _samples(lesson, ("balanced", "strong"), legend)
 
 
 def draw_divergence(lesson: Lesson) -> None:

@@ -115,7 +115,7 @@ def check_model_size(model: Any, limits: Limits, message: Callable[..., str] | N
 class _Entry:
     last_seen: float
     training: bool
-    state: weakref.ReferenceType | None  # the session's SafeSessionState (weak: never keeps a session alive)
+    state: Callable[[], Any] | None  # returns the session's state, or None once Streamlit has forgotten the session
     release_keys: tuple[str, ...]
 
 
@@ -128,16 +128,17 @@ class SessionRegistry:
         self._lock = threading.Lock()
 
     def heartbeat(self, session_id: str, *, training: bool, state: Any = None,
-                  release_keys: Iterable[str] = ()) -> None:
-        """A session ran: record when, whether it is training, and what to drop if it goes idle."""
-        ref = None
-        if state is not None:
+                  resolve: Callable[[], Any] | None = None, release_keys: Iterable[str] = ()) -> None:
+        """A session ran: record when, whether it is training, and what to drop if it goes idle. The session's
+        state is given either as `resolve` (a function that finds it, or None when it is gone) or as `state`
+        (held by a weak reference); the registry never keeps a session alive."""
+        if resolve is None and state is not None:
             try:
-                ref = weakref.ref(state)
+                resolve = weakref.ref(state)
             except TypeError:
-                ref = None
+                resolve = None
         with self._lock:
-            self._entries[session_id] = _Entry(self.clock(), training, ref, tuple(release_keys))
+            self._entries[session_id] = _Entry(self.clock(), training, resolve, tuple(release_keys))
 
     def stop(self, session_id: str) -> None:
         with self._lock:
@@ -209,13 +210,34 @@ REGISTRY = SessionRegistry()
 # --- glue for pages (Streamlit) ----------------------------------------------------------------------------------
 
 
-def _session() -> tuple[str | None, Any]:
+def _runtime_session_state(session_id: str) -> Any:
+    """The SessionState of a live server session, or None (no server, or Streamlit has forgotten the session)."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.session_manager import SessionInfo
+
+    try:
+        info = Runtime.instance()._session_mgr.get_session_info(session_id)  # noqa: SLF001 (no public lookup by id)
+    except (RuntimeError, AttributeError):  # no server (AppTest runs under a mock runtime)
+        return None
+    return info.session.session_state if isinstance(info, SessionInfo) else None
+
+
+def _session() -> tuple[str | None, Callable[[], Any] | None]:
+    """(a key for this browser session, a function that finds its state later)."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     ctx = get_script_run_ctx()
     if ctx is None:
         return None, None
-    return ctx.session_id, ctx.session_state
+    session_id = ctx.session_id
+    if _runtime_session_state(session_id) is not None:
+        # On a server the state is found again through Streamlit's session manager: the wrapper in the script
+        # context is made anew for every run, and the state itself takes no weak references.
+        return session_id, lambda: _runtime_session_state(session_id)
+    # AppTest: every session is called "test session id" and gets a new state wrapper for each run, but the state
+    # inside is the test session's own. It takes no weak reference; holding it is harmless in a test process.
+    state = getattr(ctx.session_state, "_state", ctx.session_state)
+    return f"{session_id}:{id(state)}", lambda: state
 
 
 def _t(key: str, **fmt: Any) -> str:
@@ -240,10 +262,10 @@ def enforce(*, batch_size: int | None = None, model: Any = None) -> None:
 def heartbeat(*, training: bool, release_keys: Iterable[str] = ()) -> None:
     """Call on every run of a page that holds a model (and every live-view slice): keeps this session alive, counts
     it as training or not, and releases the models of sessions idle for longer than the limit."""
-    session_id, state = _session()
+    session_id, resolve = _session()
     if session_id is None:
         return
-    REGISTRY.heartbeat(session_id, training=training, state=state, release_keys=release_keys)
+    REGISTRY.heartbeat(session_id, training=training, resolve=resolve, release_keys=release_keys)
     REGISTRY.release_idle(current().idle_minutes * 60)
 
 

@@ -47,7 +47,7 @@ from aigc_core.presets import LIVE_GAN_PRESETS, get_preset
 from aigc_core.resume import train_config_from_dict, trainer_from_checkpoint
 from aigc_core.slicing import run_slice
 from aigc_core.vae_trainer import MAX_BETA, VAETrainConfig
-from ui import charts
+from ui import charts, limits
 from ui.i18n import current_language, t
 from ui.live_diagram import live_mermaid
 from ui.models import available_pretrained, device, mnist, try_pretrained
@@ -55,6 +55,7 @@ from ui.slowmo import gan_labels, vae_labels
 from ui.teacher import is_teacher_mode
 
 STATE = "train_run"
+LIMIT_MESSAGE = "train_limit_message"  # why Start was refused (a per-session cap), shown once above the controls
 SAVED = "train_saved_widgets"
 FAMILIES = ("gan", "vae")
 PRESETS = {"gan": (*LIVE_GAN_PRESETS, "gan_mlp"), "vae": ("vae_mlp_z20", "vae_mlp_z2", "vae_conv")}
@@ -329,13 +330,16 @@ def _new_run(settings: Settings, trainer: Any, origin: str, origin_name: str = "
 
 def build_run(settings: Settings) -> LiveRun:
     """A new run for these settings: from scratch, or a deep copy of a pretrained model (never the cached one)."""
+    limits.enforce(batch_size=settings.train_config.batch_size)  # the server's per-session caps (ui/limits.py)
     if settings.start == "pretrained":
         checkpoint, error = try_pretrained(settings.preset)
         if checkpoint is None:
             raise CheckpointError(error or settings.preset)
         trainer = trainer_from_checkpoint(checkpoint, settings.train_config, device=device())
+        limits.enforce(model=trainer.model)
         return _new_run(settings, trainer, "pretrained", settings.preset)
     trainer = build_trainer(settings.model_config, settings.train_config, device=device())
+    limits.enforce(model=trainer.model)
     return _new_run(settings, trainer, "scratch")
 
 
@@ -347,6 +351,9 @@ def sync_run(settings: Settings) -> tuple[LiveRun | None, bool]:
     """Make the session's run follow the sidebar. Returns (run, pending): pending = the sidebar asks for a new
     model while a trained one exists, so the page must ask before replacing it."""
     run = current_run()
+    released = limits.released_notice()  # this session's model was released while it sat idle
+    if released:
+        st.info(released, icon=":material/hourglass_empty:")
     try:
         if run is None or (settings.structure != run.structure and not run.trained):
             run = build_run(settings)
@@ -359,6 +366,7 @@ def sync_run(settings: Settings) -> tuple[LiveRun | None, bool]:
         return run, True
     if settings.train_config != run.trainer.config:
         try:
+            limits.enforce(batch_size=settings.train_config.batch_size)
             run.trainer.update_config(settings.train_config)
             run.settings = settings
             run.widget_values = dict(st.session_state.get(SAVED, {}))
@@ -453,7 +461,14 @@ def _on_start_pause() -> None:
     run = current_run()
     if run is None:
         return
+    if not run.running:
+        refused = limits.request_training()  # None, or why not: the server's cap on concurrent trainings
+        if refused:
+            st.session_state[LIMIT_MESSAGE] = refused
+            return
     run.running = not run.running
+    if not run.running:
+        limits.stop_training()
     if run.running:
         run.diverged = None
         run._rate_mark = None
@@ -477,6 +492,9 @@ def _on_reset() -> None:
 
 
 def controls(run: LiveRun, *, pending: bool) -> None:
+    refused = st.session_state.pop(LIMIT_MESSAGE, None)
+    if refused:
+        st.warning(refused, icon=":material/group:")
     is_gan = run.family == "gan"
     columns = st.columns(4 if is_gan else 3)
     if run.running:
@@ -709,6 +727,7 @@ def _live_body() -> None:
     run = current_run()
     if run is None:
         return
+    limits.heartbeat(training=run.running, release_keys=(STATE, "train_slowmo_stepper"))
     with training_threads():  # the redraw runs G (samples) too: same thread policy as training
         data = redraw_data(run)
     draw(run, data)

@@ -1,0 +1,142 @@
+"""A Streamlit server of the app and a headless Chromium, for the browser benches (cold start, latency, memory).
+
+Everything stays on 127.0.0.1: the server binds to it, and the browser refuses any other host (`block_foreign`),
+so a bench can never reach the internet even if a page tried. Chromium is Debian's (`apt-get install chromium`),
+as in tests/e2e.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    url: str
+    started: float  # time.monotonic() just before launch
+    healthy_after: float | None = None  # seconds from launch to the first healthy answer
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server process (MB), from /proc."""
+        return rss_mb(self.pid)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextmanager
+def streamlit_server(env: dict[str, str] | None = None, timeout: float = 180.0,
+                     log: Path | None = None) -> Iterator[Server]:
+    """`streamlit run app.py` on a free loopback port; yields once /_stcore/health answers; stops it after."""
+    port = free_port()
+    url = f"http://{HOST}:{port}"
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+               "--server.headless", "true", "--server.address", HOST, "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]
+    log_file = open(log, "wb") if log else subprocess.DEVNULL
+    started = time.monotonic()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT,
+                               env={**os.environ, **(env or {})}, start_new_session=True)
+    server = Server(process, url, started)
+    try:
+        while not healthy(url):
+            if process.poll() is not None:
+                raise RuntimeError(f"streamlit exited with code {process.returncode}")
+            if time.monotonic() - started > timeout:
+                raise RuntimeError(f"streamlit did not answer within {timeout:.0f} s")
+            time.sleep(0.05)
+        server.healthy_after = time.monotonic() - started
+        yield server
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=15)
+        if log:
+            log_file.close()
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's Chromium, headless, through Playwright (raises RuntimeError when it is not installed)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        raise RuntimeError("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def block_foreign(context) -> None:
+    """Abort every request that is not for 127.0.0.1 (or a data:/blob: URL)."""
+
+    def route(request_route) -> None:
+        parts = urlsplit(request_route.request.url)
+        if parts.scheme in {"data", "blob", "about"} or parts.hostname == HOST:
+            request_route.continue_()
+        else:
+            request_route.abort()
+
+    context.route("**/*", route)
+
+
+def wait_for_app(page, timeout_ms: float = 180_000) -> None:
+    """Streamlit connected and its script not running (as in tests/e2e/e2e_support.py)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            return app && app.dataset.testScriptState === 'notRunning'
+                && app.dataset.testConnectionState === 'CONNECTED';
+        }""",
+        timeout=timeout_ms,
+    )
