@@ -1,0 +1,173 @@
+"""Load: N = 10 browser sessions (separate Playwright contexts) train at once against one local server (127.0.0.1).
+
+For a fixed, short time all ten train; then: no exception box and no console error anywhere; no cross-talk (each
+session keeps the seed it asked for, its own step counter, its own model: the ten sample grids all differ, and
+pausing one leaves the others training); the server's memory stays bounded; and an eleventh session that presses
+Start is told that the server's cap on concurrent trainings is reached (AIGC_MAX_TRAININGS = N for this server).
+
+The server is this module's own (it needs its own caps); the browser is the shared fixture from conftest.py, so a
+missing Chromium fails in CI and skips elsewhere. Set AIGC_LOAD_SESSIONS to change N.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import APP_TIMEOUT_MS, ARTIFACTS, ROOT, SCREENSHOTS, _free_port, _healthy
+from e2e_support import HOST, foreign_requests, is_base_path_probe, wait_for_app
+
+SESSIONS = int(os.environ.get("AIGC_LOAD_SESSIONS", "10"))
+TRAIN_SECONDS = 20  # all sessions training at once, after the last one has started
+PROGRESS_MS = 240_000  # on a busy 2-core machine ten sessions share the CPU: wait for progress, not speed
+RSS_BUDGET_MB = 400 + 150 * SESSIONS  # the shared part (torch, Streamlit, data, pretrained) + a model per session
+VIEWPORT = {"width": 1200, "height": 1400}
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for pid {pid}")
+
+
+@pytest.fixture(scope="module")
+def load_server():
+    """`streamlit run app.py` with this test's caps; yields (url, pid)."""
+    port = _free_port()
+    url = f"http://{HOST}:{port}"
+    env = {**os.environ, "AIGC_MAX_TRAININGS": str(SESSIONS), "AIGC_MAX_BATCH": "512"}
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / "streamlit-load.log"
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless",
+               "true", "--server.address", HOST, "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not _healthy(url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the load-test server did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.25)
+        yield url, server.pid
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=15)
+
+
+def _new_page(browser):
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
+    context.set_default_timeout(APP_TIMEOUT_MS)
+    page = context.new_page()
+    page.request_urls, page.console_errors = [], []
+    context.on("request", lambda request: page.request_urls.append(request.url))
+    # A deep link's base-path probes (/train/_stcore/health) answer 404 by design; conftest.page skips them too.
+    page.on("console", lambda msg: msg.type == "error" and not is_base_path_probe(msg.location.get("url", ""))
+            and page.console_errors.append(f"{msg.text} ({msg.location.get('url', '')})"))
+    page.on("pageerror", lambda exc: page.console_errors.append(f"uncaught: {exc}"))
+    return context, page
+
+
+def _step(page) -> int:
+    text = page.locator('[data-testid="stMetricValue"]').first.inner_text()
+    digits = re.sub(r"\D", "", text)
+    return int(digits) if digits else 0
+
+
+def _wait_step_above(page, floor: int, timeout_ms: float = PROGRESS_MS) -> int:
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        step = _step(page)
+        if step > floor:
+            return step
+        page.wait_for_timeout(500)
+    raise AssertionError(f"the step counter stayed at {floor}")
+
+
+def _grid_src(page) -> str:
+    """The fixed-noise sample grid (the first picture of the live view)."""
+    return page.locator('[data-testid="stMain"] img').first.get_attribute("src") or ""
+
+
+def test_ten_sessions_train_at_once_without_cross_talk(browser, load_server):
+    url, pid = load_server
+    contexts, pages = [], []
+    try:
+        warm_context, warm = _new_page(browser)  # Home first: a fresh server serves deep links after st.navigation
+        contexts.append(warm_context)
+        warm.goto(url)
+        wait_for_app(warm)
+        rss_before = _rss_mb(pid)
+
+        seeds = [101 + i for i in range(SESSIONS)]
+        for seed in seeds:
+            context, page = _new_page(browser)
+            contexts.append(context)
+            pages.append(page)
+            page.goto(f"{url}/train?seed={seed}")
+        for page in pages:
+            wait_for_app(page)
+            page.locator(".st-key-train_btn_start button").click()
+        for page in pages:
+            _wait_step_above(page, 0)
+        time.sleep(TRAIN_SECONDS)
+        rss_training = _rss_mb(pid)
+
+        # An eleventh session asks to train: the cap answers with a clear message, and nothing breaks.
+        extra_context, extra = _new_page(browser)
+        contexts.append(extra_context)
+        extra.goto(f"{url}/train")
+        wait_for_app(extra)
+        extra.locator(".st-key-train_btn_start button").click()
+        extra.get_by_text("trainings running at once").wait_for(timeout=PROGRESS_MS)
+        wait_for_app(extra)
+        assert _step(extra) == 0
+
+        # Each session kept its own seed and model: the seed box shows what its link asked for, the grids differ.
+        for page, seed in zip(pages, seeds):
+            seed_box = page.locator('[data-testid="stSidebar"] .st-key-train_gan_seed input')
+            assert seed_box.input_value() == str(seed)
+        grids = [_grid_src(page) for page in pages]
+        assert all(grids) and len(set(grids)) == SESSIONS, "two sessions show the same samples"
+
+        # Pausing one session stops only that one.
+        first, second = pages[0], pages[1]
+        first.locator(".st-key-train_btn_start button").click()
+        first.get_by_role("button", name="Start").wait_for(timeout=PROGRESS_MS)
+        wait_for_app(first)
+        paused_at, other_before = _step(first), _step(second)
+        _wait_step_above(second, other_before)
+        first.wait_for_timeout(1500)
+        assert _step(first) == paused_at
+
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        first.screenshot(path=str(SCREENSHOTS / "load_session_1_paused.png"), full_page=True)
+        second.screenshot(path=str(SCREENSHOTS / "load_session_2_training.png"), full_page=True)
+        extra.screenshot(path=str(SCREENSHOTS / "load_session_cap_reached.png"), full_page=True)
+
+        problems = []  # every session's problems at once: a rerun of this test costs minutes
+        for number, page in enumerate([*pages, extra], start=1):
+            if page.locator('[data-testid="stException"]').count():
+                problems.append(f"session {number}: an exception box")
+            problems += [f"session {number}: request to {url}" for url in foreign_requests(page)]
+            problems += [f"session {number}: console error {text}" for text in page.console_errors]
+        assert not problems, "\n".join(problems)
+        print(f"\nserver RSS: {rss_before:.0f} MB before, {rss_training:.0f} MB with {SESSIONS} sessions training "
+              f"(budget {RSS_BUDGET_MB} MB)")
+        assert rss_training < RSS_BUDGET_MB
+    finally:
+        for context in contexts:
+            context.close()
