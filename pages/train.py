@@ -11,10 +11,12 @@ from ui.slowmo import slow_motion_panel
 st.title(t("train.title"))
 st.caption(t("train.intro"))
 
+live.restore_after_reload()  # a reloaded tab gets its trained model back (ui/parking.py)
 train_link_in()  # a newly opened share link sets the sidebar (preset + its changes)
 settings = live.sidebar_settings(live.current_run())
 train_link_out(settings)  # the set-up into the URL, and the link to copy
 run, pending = live.sync_run(settings)
+live.keep_for_reload(run)
 if run is None:
     st.stop()
 

@@ -213,13 +213,14 @@ REGISTRY = SessionRegistry()
 def _runtime_session_state(session_id: str) -> Any:
     """The SessionState of a live server session, or None (no server, or Streamlit has forgotten the session)."""
     from streamlit.runtime import Runtime
-    from streamlit.runtime.session_manager import SessionInfo
+    from streamlit.runtime.session_manager import ActiveSessionInfo, SessionInfo
 
     try:
         info = Runtime.instance()._session_mgr.get_session_info(session_id)  # noqa: SLF001 (no public lookup by id)
     except (RuntimeError, AttributeError):  # no server (AppTest runs under a mock runtime)
         return None
-    return info.session.session_state if isinstance(info, SessionInfo) else None
+    # A connected session's info is an ActiveSessionInfo, a disconnected one's a SessionInfo (not a subclass).
+    return info.session.session_state if isinstance(info, (ActiveSessionInfo, SessionInfo)) else None
 
 
 def _session() -> tuple[str | None, Callable[[], Any] | None]:
@@ -238,6 +239,11 @@ def _session() -> tuple[str | None, Callable[[], Any] | None]:
     # inside is the test session's own. It takes no weak reference; holding it is harmless in a test process.
     state = getattr(ctx.session_state, "_state", ctx.session_state)
     return f"{session_id}:{id(state)}", lambda: state
+
+
+def session_key() -> str | None:
+    """A key for this browser session (the one the registry uses), or None outside a script run."""
+    return _session()[0]
 
 
 def _t(key: str, **fmt: Any) -> str:

@@ -47,7 +47,7 @@ from aigc_core.presets import LIVE_GAN_PRESETS, get_preset
 from aigc_core.resume import train_config_from_dict, trainer_from_checkpoint
 from aigc_core.slicing import run_slice
 from aigc_core.vae_trainer import MAX_BETA, VAETrainConfig
-from ui import charts, limits
+from ui import charts, limits, parking
 from ui.i18n import current_language, t
 from ui.live_diagram import live_mermaid
 from ui.models import available_pretrained, device, mnist, try_pretrained
@@ -374,6 +374,27 @@ def sync_run(settings: Settings) -> tuple[LiveRun | None, bool]:
         except ConfigError as exc:
             st.error(str(exc))
     return run, False
+
+
+def restore_after_reload() -> None:
+    """At the top of the page: a reloaded tab gets its trained run back, paused, with the sidebar it was trained
+    with; a second tab opened on the same link gets a run of its own (ui/parking.py). Says which happened."""
+    outcome = parking.adopt(STATE)
+    run = current_run()
+    if outcome == "restored" and run is not None:
+        run.running = False  # the old tab's last slice may still be ending; Start continues from here
+        _set_widgets(run.widget_values)
+        st.success(t("train.restored", steps=f"{run.trainer.iteration:,}"), icon=":material/restore:")
+    elif outcome == "other_tab":
+        st.info(t("train.other_tab"), icon=":material/tab:")
+    elif outcome == "gone":
+        st.info(t("train.run_gone", minutes=f"{limits.current().idle_minutes:g}"), icon=":material/history:")
+
+
+def keep_for_reload(run: LiveRun | None, *, full_run: bool = True) -> None:
+    """Park the session's run so that a page reload finds it again: once it has trained or is about to (Start
+    reruns the whole page before the first slice, which is when the URL gets the tab's token)."""
+    parking.keep(run, worth_keeping=run is not None and (run.trained or run.running), full_run=full_run)
 
 
 def _confirm_rebuild() -> None:
@@ -728,6 +749,7 @@ def _live_body() -> None:
     if run is None:
         return
     limits.heartbeat(training=run.running, release_keys=(STATE, "train_slowmo_stepper"))
+    keep_for_reload(run, full_run=False)  # keeps the parked run fresh during a long training
     with training_threads():  # the redraw runs G (samples) too: same thread policy as training
         data = redraw_data(run)
     draw(run, data)

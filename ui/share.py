@@ -37,6 +37,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from ui.i18n import t
+from ui.parking import PARAM as PARK_PARAM
 
 Value = bool | int | float | str
 Schema = tuple["Param", ...]
@@ -392,6 +393,7 @@ def share_link(schema: Schema | None = None, values: Mapping[str, object] | None
     Absolute when the browser told Streamlit its URL (``st.context.url``), else relative to the app.
     """
     params = current_params()
+    params.pop(PARK_PARAM, None)  # the tab's own run (ui/parking.py): never part of a link for someone else
     if schema is not None and values is not None:
         keys = {p.key for p in schema}
         params = {**{k: v for k, v in params.items() if k not in keys}, **encode_setup(schema, values)}
