@@ -1,5 +1,6 @@
 """Grids, PNG bytes, upscaling, uploaded-digit preprocessing (in-memory pictures) and masking."""
 
+import base64
 import gzip
 import io
 import time
@@ -11,7 +12,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from aigc_core.errors import ConfigError, ImageInputError
-from aigc_core.images import make_grid, mask_image, preprocess_digit, to_png_bytes, upscale
+from aigc_core.images import make_grid, mask_image, preprocess_digit, to_png_bytes, to_png_data_uri, upscale
 
 MNIST_TEST_IMAGES = Path(__file__).resolve().parent.parent / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
 
@@ -51,6 +52,14 @@ def test_png_round_trip_and_upscale():
         to_png_bytes(array.astype(np.float32))
     with pytest.raises(ConfigError):
         upscale(array, 0)
+
+
+def test_data_uri_decodes_to_the_same_picture():
+    array = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20
+    uri = to_png_data_uri(array)
+    head, payload = uri.split(",", 1)
+    assert head == "data:image/png;base64"
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(base64.b64decode(payload)))), array)
 
 
 # --- preprocessing an uploaded digit ----------------------------------------------------------------------

@@ -63,8 +63,11 @@ def _sync(key: str, value: float) -> None:
         st.session_state[key] = value
 
 
-def _png(picture: np.ndarray, scale: int) -> bytes:
-    return images.to_png_bytes(images.upscale(picture, scale))
+def _png(picture: np.ndarray, scale: int) -> str:
+    """The picture as an inline PNG (data URI) for st.image. Not bytes: st.image serves bytes as a media file
+    (re-encoded as JPEG) that the next slider move deletes, and a browser that fetches it a moment late gets a
+    404; an inline image has nothing to fetch, and keeps its crisp pixels."""
+    return images.to_png_data_uri(images.upscale(picture, scale))
 
 
 # --- callbacks (run before the script: they may set widget values) -------------------------------------------

@@ -114,8 +114,10 @@ def advance(state: LessonState) -> None:
 # --- drawing -------------------------------------------------------------------------------------------------
 
 
-def _png(picture, scale: int) -> bytes:
-    return images.to_png_bytes(images.upscale(picture, scale))
+def _png(picture, scale: int) -> str:
+    """An inline PNG for st.image: the lesson's strips change while it runs, and a media file replaced by the
+    next slice would answer a late browser with a 404 (see ui/latent_panels._png)."""
+    return images.to_png_data_uri(images.upscale(picture, scale))
 
 
 def strip(samples: torch.Tensor, caption: str, nrow: int = 8, scale: int = 2) -> None:
