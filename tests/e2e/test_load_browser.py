@@ -12,7 +12,6 @@ missing Chromium fails in CI and skips elsewhere. Set AIGC_LOAD_SESSIONS to chan
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import APP_TIMEOUT_MS, ARTIFACTS, ROOT, SCREENSHOTS, _free_port, _healthy
 from e2e_support import HOST, foreign_requests, is_base_path_probe, wait_for_app
+from test_train_browser import _step, _wait_step_above
 
 SESSIONS = int(os.environ.get("AIGC_LOAD_SESSIONS", "10"))
 TRAIN_SECONDS = 20  # all sessions training at once, after the last one has started
@@ -81,22 +81,6 @@ def _new_page(browser):
     return context, page
 
 
-def _step(page) -> int:
-    text = page.locator('[data-testid="stMetricValue"]').first.inner_text()
-    digits = re.sub(r"\D", "", text)
-    return int(digits) if digits else 0
-
-
-def _wait_step_above(page, floor: int, timeout_ms: float = PROGRESS_MS) -> int:
-    deadline = time.monotonic() + timeout_ms / 1000
-    while time.monotonic() < deadline:
-        step = _step(page)
-        if step > floor:
-            return step
-        page.wait_for_timeout(500)
-    raise AssertionError(f"the step counter stayed at {floor}")
-
-
 def _grid_src(page) -> str:
     """The fixed-noise sample grid (the first picture of the live view)."""
     return page.locator('[data-testid="stMain"] img').first.get_attribute("src") or ""
@@ -122,7 +106,7 @@ def test_ten_sessions_train_at_once_without_cross_talk(browser, load_server):
             wait_for_app(page)
             page.locator(".st-key-train_btn_start button").click()
         for page in pages:
-            _wait_step_above(page, 0)
+            _wait_step_above(page, 0, PROGRESS_MS)
         time.sleep(TRAIN_SECONDS)
         rss_training = _rss_mb(pid)
 
@@ -149,7 +133,7 @@ def test_ten_sessions_train_at_once_without_cross_talk(browser, load_server):
         first.get_by_role("button", name="Start").wait_for(timeout=PROGRESS_MS)
         wait_for_app(first)
         paused_at, other_before = _step(first), _step(second)
-        _wait_step_above(second, other_before)
+        _wait_step_above(second, other_before, PROGRESS_MS)
         first.wait_for_timeout(1500)
         assert _step(first) == paused_at
 

@@ -40,8 +40,8 @@ def _step(page) -> int:
     return int(digits) if digits else 0
 
 
-def _wait_step_above(page, floor: int) -> int:
-    deadline = time.monotonic() + LIVE_TIMEOUT_MS / 1000
+def _wait_step_above(page, floor: int, timeout_ms: float = LIVE_TIMEOUT_MS) -> int:
+    deadline = time.monotonic() + timeout_ms / 1000
     while time.monotonic() < deadline:
         step = _step(page)
         if step > floor:
