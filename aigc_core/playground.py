@@ -408,7 +408,7 @@ def compute_view(
 class History:
     """Curves over training: one row per redraw, thinned to at most `limit` rows (every other row dropped)."""
 
-    limit: int = 600
+    limit: int = 300  # a point per pixel of the 300 px charts; every row is redrawn each frame
     step: list[int] | None = None
     d_loss: list[float] | None = None
     g_loss: list[float] | None = None

@@ -37,6 +37,7 @@ RESULTS_PNG = BENCH_DIR / "results.png"
 FULL_ARGS: dict[str, list[str]] = {
     "trainers": ["--threads", "1"],
     "latent": ["--browser"],
+    "playground": ["--browser"],
 }
 QUICK_ARGS: dict[str, list[str]] = {
     "trainers": ["--threads", "1", "--seconds", "1"],

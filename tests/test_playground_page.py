@@ -97,7 +97,11 @@ def test_play_trains_between_redraws_and_pause_stops(monkeypatch):
     assert at.button(key="pg_play_button").label == "Pause"
     trainer = _run(at).trainers[0]
     first = trainer.iteration
-    assert 1 <= first <= 3  # one slice: at most "redraw every" iterations
+    # One timed run of the fragment draws frame after frame, each after at most "redraw every" iterations.
+    steps = _run(at).histories[0].step
+    assert first >= 1 and steps[-1] == first and len(steps) >= 3
+    assert all(0 < b - a <= 3 for a, b in zip(steps[1:], steps[2:])), steps
+    assert at.metric[0].value == f"{first:,}"  # the readouts show the last frame
     at.run()  # the fragment's next timed run does the same
     assert trainer.iteration > first
     at.button(key="pg_play_button").click().run()

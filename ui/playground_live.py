@@ -1,9 +1,13 @@
 """The playground's live view: a fragment that (while playing) trains one time slice and redraws the figure,
 or runs the step a button asked for; the readouts under it; and the slow-motion panel (shared `ui.slowmo`).
 
-While playing, the fragment reruns every RUN_EVERY seconds (`st.fragment(run_every=...)`); Streamlit queues a
-timer rerun that arrives while one is running, so slices follow each other back to back. Each slice trains at
-most `redraw every` iterations or SLICE_SECONDS, then the frame is drawn once.
+While playing, the fragment reruns every RUN_EVERY seconds (`st.fragment(run_every=...)`), and one run draws
+several frames: train a slice (at most `redraw every` iterations or SLICE_SECONDS), replace the chart and the
+readouts in their placeholders, and again, for up to FRAGMENT_SECONDS. Each frame's deltas leave for the browser at
+once, so the browser draws one frame while the server trains the next; one frame per fragment run left the server
+idle while the browser drew, and the timer's round trip cost more than the training (1.7 redraws/s at 110
+iterations/s in Chromium here, bench/bench_playground.py). A click on Pause or a step button preempts the run at
+its next frame: Streamlit interrupts a fragment at any st call when a rerun is requested.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from ui.slowmo import gan_labels, slow_motion_panel
 
 SLICE_SECONDS = 0.25  # the longest a slice trains before drawing (Pause answers within about this)
 RUN_EVERY = 0.1  # seconds between timer reruns while playing
+FRAGMENT_SECONDS = 0.8  # frames drawn by one timer rerun while playing, back to back, for about this long
 SLOWMO_PREFIX = "playground"
-LOOP_EVERY = 1.0  # seconds between updates of the feedback-loop diagram while playing
+LOOP_EVERY = 2.0  # seconds between updates of the feedback-loop diagram while playing (a render costs ~75 ms)
 _LOOP_KEY = "pg_loop_source"  # (time, Mermaid source) last shown
 
 
@@ -61,8 +66,9 @@ def _modes(view: pg.PlaygroundView) -> str:
     return "—" if view.coverage is None else f"{view.coverage.covered} / {view.coverage.total}"
 
 
-def readouts(run: state.PlaygroundRun, views: list[pg.PlaygroundView]) -> None:
-    """Iteration, losses, D's means, KL, JS and mode coverage of each run."""
+def readouts(run: state.PlaygroundRun, views: list[pg.PlaygroundView], slots: list | None = None) -> list:
+    """Iteration, losses, D's means, KL, JS and mode coverage of each run. Returns the elements drawn; pass them
+    back as `slots` to replace them in place (the next frame of the same fragment run)."""
     if not run.compare:
         trainer, view = run.trainers[0], views[0]
         last, history = trainer.last, run.histories[0]
@@ -75,9 +81,8 @@ def readouts(run: state.PlaygroundRun, views: list[pg.PlaygroundView]) -> None:
             (t("playground.metric.js"), _number(view.js), t("playground.metric.js_help")),
             (t("playground.metric.modes"), _modes(view), t("playground.metric.modes_help")),
         ]
-        for column, (label, value, help_text) in zip(st.columns(len(cells)), cells):
-            column.metric(label, value, help=help_text)
-        return
+        places = slots or st.columns(len(cells))
+        return [place.metric(label, value, help=help_text) for place, (label, value, help_text) in zip(places, cells)]
     header = [t("playground.metric.run"), t("playground.metric.iteration"), t("playground.metric.d_loss"),
               t("playground.metric.g_loss"), t("playground.metric.kl"), t("playground.metric.js"),
               t("playground.metric.modes")]
@@ -89,7 +94,7 @@ def readouts(run: state.PlaygroundRun, views: list[pg.PlaygroundView]) -> None:
                      _number(g_loss), _number(view.kl), _number(view.js), _modes(view)])
     table = "| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n"
     table += "\n".join("| " + " | ".join(row) + " |" for row in rows)
-    st.markdown(table)
+    return [(slots[0] if slots else st).markdown(table)]
 
 
 def _train(run: state.PlaygroundRun, playing: bool) -> list[list[GANStats]] | None:
@@ -123,21 +128,35 @@ def _loop_source(run: state.PlaygroundRun, playing: bool) -> str:
 
 
 def live_view() -> None:
-    """The fragment body: train (if asked), compute the frame, draw it and the readouts."""
+    """The fragment body: train (if asked), compute the frame, draw it and the readouts; while playing, frames
+    follow each other for up to FRAGMENT_SECONDS."""
     run: state.PlaygroundRun | None = st.session_state.get(state.RUN_KEY)
     if run is None:
         return
     playing = bool(st.session_state.get(state.PLAYING_KEY))
     layers = _layers()
-    with pg.one_thread():
-        records = _train(run, playing)
-        views = _views(run, layers)
-    if records is not None or not len(run.histories[0]):
-        state.record(run, records or [[] for _ in run.trainers], views)
     labels = [run_label(s, i) for i, s in enumerate(run.settings)] if run.compare else [""]
-    st.vega_lite_chart(build_chart(views, run.histories, layers, run_labels=labels), width="content")
-    st.caption(legend_markdown())
-    readouts(run, views)
+    # Later frames replace the first frame's elements through the handles their calls returned: an st.empty()
+    # placeholder would blank the chart at the start of each run and make the browser build it anew.
+    chart = cells = None
+    started = time.perf_counter()
+    while True:
+        frame_start = time.perf_counter()
+        with pg.one_thread():
+            records = _train(run, playing)
+            views = _views(run, layers)
+        if records is not None or not len(run.histories[0]):
+            state.record(run, records or [[] for _ in run.trainers], views)
+        spec = build_chart(views, run.histories, layers, run_labels=labels)
+        if chart is None:
+            chart = st.vega_lite_chart(spec, width="content")
+            st.caption(legend_markdown())
+        else:
+            chart.vega_lite_chart(spec, width="content")
+        cells = readouts(run, views, cells)
+        now = time.perf_counter()
+        if not playing or (now - started) + (now - frame_start) > FRAGMENT_SECONDS:  # would the next frame fit?
+            break
     with st.expander(t("playground.loop_heading", run=t("playground.loop_run_a") if run.compare else "")):
         live_mermaid(_loop_source(run, playing), key="pg_loop")
     if playing:
