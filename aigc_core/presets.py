@@ -98,7 +98,7 @@ PRESETS: dict[str, Preset] = {
 }
 
 # What the Train page offers for live training: fast enough to show progress within a minute on 2 cores.
-LIVE_GAN_PRESETS = ("gan_mlp_live", "gan_seed_mlp", "dcgan")
+LIVE_GAN_PRESETS = ("gan_mlp_live", "gan_seed_mlp", "dcgan", "gan_fast")
 PRESETS["gan_mlp_live"] = Preset(
     "gan_mlp_live", "gan", "mnist", MLPGANConfig(z_dim=64, g_hidden=(256, 512), d_hidden=(512, 256), slope=0.2, g_batchnorm=True),
     GANTrainConfig(loss="non_saturating", batch_size=64, g_optim=_adam(2e-4), d_optim=_adam(2e-4), ema=0.99),
@@ -117,11 +117,16 @@ PRESETS["vae_mlp_fast"] = Preset(
     6000, "MLP VAE 784-400-20 for a one-minute budget: Adam 5e-3 (beta2 0.99), cosine decay over the minute",
 )
 PRESETS["gan_fast"] = Preset(
-    "gan_fast", "gan", "mnist", PRESETS["gan_mlp_live"].model_config,
-    GANTrainConfig(loss="non_saturating", batch_size=64, g_optim=_adam(2e-4), d_optim=_adam(2e-4), ema=0.99,
-                   schedule_steps=6000),
-    6000, "the mid-size MLP GAN for a two-minute budget: EMA of G, cosine decay over the two minutes",
+    "gan_fast", "gan", "mnist", DCGANConfig(z_dim=64, width=32),
+    # The dcgan preset's networks, tuned for two minutes on one core (bench_quality, 120 CPU-seconds, seed 0,
+    # 5,000 samples): batch 64 -> 16 quadruples the updates per second (4.8 -> 5.6 classifier score at batch 32),
+    # D at twice G's rate (TTUR, Heusel et al., 2017) keeps D ahead at the small batch (5.6 -> 5.9 at 32, 6.1 at 16),
+    # and an EMA of G (0.99, ~100 updates) steadies the samples (6.1 -> 6.4). A cosine decay fitted to the two
+    # minutes, batch 8 and an EMA of 0.995 did no better; batch norm in D collapsed to one digit.
+    GANTrainConfig(loss="non_saturating", batch_size=16, g_optim=_adam(2e-4), d_optim=_adam(4e-4), ema=0.99),
+    7000, "DCGAN for a two-minute budget: batch 16, D at twice G's learning rate, EMA of G",
 )
+
 
 def get_preset(name: str) -> Preset:
     if name not in PRESETS:

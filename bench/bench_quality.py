@@ -90,7 +90,7 @@ PLAIN_MLP_GAN = Recipe(
 def default_recipes() -> dict[str, list[Recipe]]:
     return {
         "vae": [PLAIN_VAE, Recipe.from_preset("vae_mlp_fast", fit_schedule=True)],
-        "gan": [PLAIN_MLP_GAN, PLAIN_DCGAN, Recipe.from_preset("gan_fast", fit_schedule=True)],
+        "gan": [PLAIN_MLP_GAN, PLAIN_DCGAN, Recipe.from_preset("gan_fast")],
     }
 
 

@@ -44,7 +44,7 @@ def samples_section() -> None:
                 if grid is None:
                     st.info(t("home_live.missing", name=name, command=f"python -m aigc_core train --model {name} --out pretrained/{name}"))
                 else:
-                    st.image(grid, caption=t(caption_key), width="stretch")
+                    st.image(images.to_png_data_uri(grid), caption=t(caption_key), width="stretch")  # inline: no media-file race
     left, right = st.columns([1, 3], vertical_alignment="center")
     left.button(t("home_live.new_samples"), on_click=_new_samples, key="home_live_new", icon=":material/casino:")
     right.caption(t("home_live.device", device=device_text()))

@@ -783,7 +783,7 @@ def history_panel(run: LiveRun) -> None:
                              format_func=lambda i: t("train.history_step", step=steps[i]), key="train_scrub")
     step, grid = run.snapshots.items[index]
     with st.container(key="train_history"):
-        st.image(grid, caption=t("train.history_caption", step=step), width=480)
+        st.image(images.to_png_data_uri(grid), caption=t("train.history_caption", step=step), width=480)  # inline
 
 
 def checkpoint_bytes(run: LiveRun) -> bytes:

@@ -89,7 +89,7 @@ def default_samples(record: PhaseRecord | None, real: torch.Tensor | None, fake:
     if shown[0][0].ndim == 4:
         for x, label in shown:
             grid = images.make_grid(pixels.signed_to_unit(x), nrow=8)
-            st.image(images.upscale(grid, 3), caption=t(f"slowmo.{label}_samples"))
+            st.image(images.to_png_data_uri(images.upscale(grid, 3)), caption=t(f"slowmo.{label}_samples"))
         return
     figure = go.Figure()
     for x, label in shown:
