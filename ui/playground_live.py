@@ -3,7 +3,7 @@ or runs the step a button asked for; the readouts under it; and the slow-motion 
 
 While playing, the fragment reruns every RUN_EVERY seconds (`st.fragment(run_every=...)`), and one run draws
 several frames: train a slice (at most `redraw every` iterations or SLICE_SECONDS), replace the chart and the
-readouts in their placeholders, and again, for up to FRAGMENT_SECONDS. Each frame's deltas leave for the browser at
+readouts in place, and again, for up to FRAGMENT_SECONDS. Each frame's deltas leave for the browser at
 once, so the browser draws one frame while the server trains the next; one frame per fragment run left the server
 idle while the browser drew, and the timer's round trip cost more than the training (1.7 redraws/s at 110
 iterations/s in Chromium here, bench/bench_playground.py). A click on Pause or a step button preempts the run at
