@@ -30,7 +30,7 @@ from ui.slowmo import gan_labels, slow_motion_panel
 
 SLICE_SECONDS = 0.25  # the longest a slice trains before drawing (Pause answers within about this)
 RUN_EVERY = 0.1  # seconds between timer reruns while playing
-FRAGMENT_SECONDS = 0.8  # frames drawn by one timer rerun while playing, back to back, for about this long
+FRAGMENT_SECONDS = 2.0  # frames drawn by one timer rerun while playing, back to back, for about this long
 SLOWMO_PREFIX = "playground"
 LOOP_EVERY = 2.0  # seconds between updates of the feedback-loop diagram while playing (a render costs ~75 ms)
 _LOOP_KEY = "pg_loop_source"  # (time, Mermaid source) last shown
