@@ -1,4 +1,5 @@
-"""A Streamlit server of the app and a headless Chromium, for the browser benches (cold start, latency, memory).
+"""A Streamlit server of the app and a headless Chromium: for the browser benches (cold start, latency, memory) and,
+through tests/e2e/conftest.py, for the real-browser tests.
 
 Everything stays on 127.0.0.1: the server binds to it, and the browser refuses any other host (`block_foreign`),
 so a bench can never reach the internet even if a page tried. Chromium is Debian's (`apt-get install chromium`),
@@ -42,6 +43,20 @@ def healthy(url: str) -> bool:
         return False
 
 
+class ServerError(RuntimeError):
+    """The server exited or did not answer in time; the message ends with the tail of its log, when there is one."""
+
+
+def _die_with_parent() -> None:
+    """In the server process (Linux): get SIGTERM when the parent dies, even if it is killed and cannot clean up."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 @dataclass
 class Server:
     process: subprocess.Popen
@@ -66,9 +81,12 @@ def rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str] | None = None, timeout: float = 180.0,
-                     log: Path | None = None) -> Iterator[Server]:
-    """`streamlit run app.py` on a free loopback port; yields once /_stcore/health answers; stops it after."""
+def streamlit_server(env: dict[str, str] | None = None, timeout: float = 180.0, log: Path | None = None,
+                     die_with_parent: bool = False) -> Iterator[Server]:
+    """`streamlit run app.py` on a free loopback port; yields once /_stcore/health answers; stops it after.
+
+    The server runs in its own session (process group), so stopping it also stops anything it started. Raises
+    ServerError if it exits or stays silent for `timeout` seconds."""
     port = free_port()
     url = f"http://{HOST}:{port}"
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -77,14 +95,20 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 180.0,
     log_file = open(log, "wb") if log else subprocess.DEVNULL
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT,
-                               env={**os.environ, **(env or {})}, start_new_session=True)
+                               env={**os.environ, **(env or {})}, start_new_session=True,
+                               preexec_fn=_die_with_parent if die_with_parent and sys.platform == "linux" else None)
     server = Server(process, url, started)
+
+    def failure(what: str) -> ServerError:
+        tail = f":\n{log.read_text(errors='replace')[-3000:]}" if log else ""
+        return ServerError(what + tail)
+
     try:
         while not healthy(url):
             if process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with code {process.returncode}")
+                raise failure(f"streamlit exited with code {process.returncode}")
             if time.monotonic() - started > timeout:
-                raise RuntimeError(f"streamlit did not answer within {timeout:.0f} s")
+                raise failure(f"streamlit did not answer {url}/_stcore/health within {timeout:.0f} s")
             time.sleep(0.05)
         server.healthy_after = time.monotonic() - started
         yield server
@@ -129,8 +153,12 @@ def block_foreign(context) -> None:
     context.route("**/*", route)
 
 
-def wait_for_app(page, timeout_ms: float = 180_000) -> None:
-    """Streamlit connected and its script not running (as in tests/e2e/e2e_support.py)."""
+def wait_for_app(page, timeout_ms: float | None = 180_000) -> None:
+    """Wait until Streamlit is connected and its script is not running (timeout None: the page's default).
+
+    Right after a navigation this can pass before the run has even started, so assert on what a test needs with
+    Playwright's retrying ``expect(...)`` (or ``locator.wait_for()``) rather than reading the page once.
+    """
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
     page.wait_for_function(
         """() => {

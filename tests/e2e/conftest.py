@@ -11,33 +11,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import HOST, is_base_path_probe
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))  # browserlib: the server and browser helpers, shared with the benches
+
+from browserlib import CHROMIUM_ARGS, ServerError, streamlit_server  # noqa: E402
+from e2e_support import is_base_path_probe  # noqa: E402
+
 ARTIFACTS = ROOT / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 VIEWPORT = {"width": 1400, "height": 2200}  # tall: full-page screenshots miss Streamlit's inner scroll area
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SERVER_START_TIMEOUT_S = 90
 # How long to wait for the app in the browser; raise it on a busy machine (E2E_TIMEOUT_S=180 bash scripts/test.sh).
 APP_TIMEOUT_MS = int(float(os.environ.get("E2E_TIMEOUT_S", "120")) * 1000)
@@ -50,69 +38,17 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    """In the server process (Linux): get SIGTERM when pytest dies, even if pytest is killed and cannot clean up."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture(scope="session")
 def app_url() -> Iterator[str]:
     """Start `streamlit run app.py` on a free port; yield its base URL; stop it after the session."""
-    port = _free_port()
-    url = f"http://{HOST}:{port}"
     ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / "streamlit-e2e.log"
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.port", str(port),
-        "--server.headless", "true",
-        "--server.address", HOST,
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]
-    with log_path.open("wb") as log:
-        # A new session (process group) so that stopping it also stops anything it started.
-        server = subprocess.Popen(
-            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-        )
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _healthy(url):
-            if server.poll() is not None:
-                pytest.fail(f"streamlit exited with code {server.returncode}:\n{log_path.read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer {url}/_stcore/health in {SERVER_START_TIMEOUT_S} s:\n"
-                            f"{log_path.read_text()[-3000:]}")
-            time.sleep(0.25)
-        yield url
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=10)
+        server = streamlit_server(timeout=SERVER_START_TIMEOUT_S, log=ARTIFACTS / "streamlit-e2e.log",
+                                  die_with_parent=True)
+        with server as running:
+            yield running.url
+    except ServerError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")

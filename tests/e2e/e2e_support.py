@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-HOST = "127.0.0.1"
+from browserlib import HOST  # bench/ is on sys.path (conftest.py)
+from browserlib import wait_for_app as _wait_for_app
 
 
 def is_base_path_probe(url: str) -> bool:
@@ -27,16 +28,5 @@ def foreign_requests(page) -> list[str]:
 
 
 def wait_for_app(page) -> None:
-    """Wait until Streamlit is connected and its script is not running.
-
-    Right after a navigation this can pass before the run has even started, so assert on what a test needs with
-    Playwright's retrying ``expect(...)`` (or ``locator.wait_for()``) rather than reading the page once.
-    """
-    page.wait_for_selector('[data-testid="stApp"]')
-    page.wait_for_function(
-        """() => {
-            const app = document.querySelector('[data-testid="stApp"]');
-            return app && app.dataset.testScriptState === 'notRunning'
-                && app.dataset.testConnectionState === 'CONNECTED';
-        }"""
-    )
+    """browserlib's wait, with the page's own default timeout (conftest sets it from E2E_TIMEOUT_S)."""
+    _wait_for_app(page, timeout_ms=None)

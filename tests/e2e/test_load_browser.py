@@ -12,15 +12,12 @@ missing Chromium fails in CI and skips elsewhere. Set AIGC_LOAD_SESSIONS to chan
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from conftest import APP_TIMEOUT_MS, ARTIFACTS, ROOT, SCREENSHOTS, _free_port, _healthy
-from e2e_support import HOST, foreign_requests, is_base_path_probe, wait_for_app
+from browserlib import ServerError, rss_mb, streamlit_server
+from conftest import APP_TIMEOUT_MS, ARTIFACTS, SCREENSHOTS
+from e2e_support import foreign_requests, is_base_path_probe, wait_for_app
 from test_train_browser import _step, _wait_step_above
 
 SESSIONS = int(os.environ.get("AIGC_LOAD_SESSIONS", "10"))
@@ -34,42 +31,16 @@ VIEWPORT = {"width": 1200, "height": 1400}
 RECONNECT_ERROR = "Cannot send rerun backMessage when disconnected from server."
 
 
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError(f"no VmRSS for pid {pid}")
-
-
 @pytest.fixture(scope="module")
 def load_server():
     """`streamlit run app.py` with this test's caps; yields (url, pid)."""
-    port = _free_port()
-    url = f"http://{HOST}:{port}"
-    env = {**os.environ, "AIGC_MAX_TRAININGS": str(SESSIONS), "AIGC_MAX_BATCH": "512"}
     ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / "streamlit-load.log"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless",
-               "true", "--server.address", HOST, "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+    env = {"AIGC_MAX_TRAININGS": str(SESSIONS), "AIGC_MAX_BATCH": "512"}
     try:
-        deadline = time.monotonic() + 120
-        while not _healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the load-test server did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.25)
-        yield url, server.pid
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=15)
+        with streamlit_server(env=env, timeout=120, log=ARTIFACTS / "streamlit-load.log") as server:
+            yield server.url, server.pid
+    except ServerError as exc:
+        pytest.fail(f"the load-test server did not start: {exc}")
 
 
 def _new_page(browser):
@@ -104,7 +75,7 @@ def test_ten_sessions_train_at_once_without_cross_talk(browser, load_server):
         contexts.append(warm_context)
         warm.goto(url)
         wait_for_app(warm)
-        rss_before = _rss_mb(pid)
+        rss_before = rss_mb(pid)
 
         seeds = [101 + i for i in range(SESSIONS)]
         for seed in seeds:
@@ -118,7 +89,7 @@ def test_ten_sessions_train_at_once_without_cross_talk(browser, load_server):
         for page in pages:
             _wait_step_above(page, 0, PROGRESS_MS)
         time.sleep(TRAIN_SECONDS)
-        rss_training = _rss_mb(pid)
+        rss_training = rss_mb(pid)
 
         # An eleventh session asks to train: the cap answers with a clear message, and nothing breaks.
         extra_context, extra = _new_page(browser)
