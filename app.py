@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
+from ui import live, parking
 from ui.i18n import current_language, language_selector, t
 from ui.share import language_notices, show_notices
 from ui.teacher import resolve_teacher_params, teacher_sidebar
@@ -59,4 +60,7 @@ with st.sidebar:
     st.caption(t("common.device_line", device=_device_text()))
 
 show_notices(link_notices)
+if page.url_path != "train":  # the Train page does both itself, below its title
+    live.restore_after_reload(on_train_page=False)  # a reload on any page brings the Train run back
+    parking.show_token()
 page.run()

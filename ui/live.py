@@ -376,15 +376,21 @@ def sync_run(settings: Settings) -> tuple[LiveRun | None, bool]:
     return run, False
 
 
-def restore_after_reload() -> None:
+def restore_after_reload(*, on_train_page: bool = True) -> None:
     """At the top of the page: a reloaded tab gets its trained run back, paused, with the sidebar it was trained
-    with; a second tab opened on the same link gets a run of its own (ui/parking.py). Says which happened."""
+    with; a second tab opened on the same link gets a run of its own (ui/parking.py). Says which happened.
+    app.py calls it on the other pages too (the run's token stays in the URL there), with a link to Train."""
     outcome = parking.adopt(STATE)
     run = current_run()
     if outcome == "restored" and run is not None:
         run.running = False  # the old tab's last slice may still be ending; Start continues from here
         _set_widgets(run.widget_values)
-        st.success(t("train.restored", steps=f"{run.trainer.iteration:,}"), icon=":material/restore:")
+        steps = f"{run.trainer.iteration:,}"
+        if on_train_page:
+            st.success(t("train.restored", steps=steps), icon=":material/restore:")
+        else:
+            st.success(t("train.restored_elsewhere", steps=steps), icon=":material/restore:")
+            st.page_link("pages/train.py", label=t("nav.train"), icon=":material/model_training:")  # i18n: ok (a path)
     elif outcome == "other_tab":
         st.info(t("train.other_tab"), icon=":material/tab:")
     elif outcome == "gone":

@@ -158,6 +158,14 @@ def adopt(state_key: str) -> str | None:
     return outcome
 
 
+def show_token() -> None:
+    """On the pages other than Train: keep this tab's token in the URL while its run is parked (page switches
+    clear the query string), so that a reload on any page finds the run again."""
+    token = _token(create=False)
+    if token is not None and PARK.holds(token):
+        _show_in_url(token)
+
+
 def keep(value: Any | None, *, worth_keeping: bool, full_run: bool = True) -> None:
     """After the page has its run: park it under this tab's token if it is worth keeping (and show the token in
     the URL), else forget what the token held (after Reset, say) and take the token out of the URL. A fragment

@@ -57,3 +57,22 @@ def test_reload_keeps_the_model_and_a_second_tab_gets_its_own(page, app_url, scr
     _assert_clean(page)
     assert not second.console_errors, second.console_errors
     second.close()
+
+
+def test_a_reload_on_another_page_keeps_the_train_run(page, app_url):
+    """The token follows the tab to the other pages, so a reload there finds the Train run too."""
+    _open_train(page, app_url)
+    page.locator(".st-key-train_btn_start button").click()
+    before = _wait_step_above(page, 3)
+    token = _wait_token(page).split("run=")[1].split("&")[0]
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Latent Explorer").click()
+    page.wait_for_function(f"() => location.pathname.endsWith('/latent') && location.search.includes('run={token}')")
+    page.reload()
+    wait_for_app(page)
+    page.get_by_text("your model is still here").wait_for()
+    page.locator('[data-testid="stMain"] [data-testid="stPageLink"] a').filter(has_text="Train").click()
+    page.locator(".st-key-train_btn_start button").wait_for()
+    page.wait_for_function("() => location.pathname.endsWith('/train')")
+    assert _step(page) >= before  # the same run, paused where it was
+    assert token in _wait_token(page)
+    _assert_clean(page)
