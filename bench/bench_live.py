@@ -34,7 +34,7 @@ from aigc_core.gan_trainer import GANTrainer  # noqa: E402
 from aigc_core.history import MetricHistory  # noqa: E402
 from aigc_core.mnist import load_mnist, to_tensor  # noqa: E402
 from aigc_core.presets import get_preset  # noqa: E402
-from ui import charts, i18n, live, slowmo  # noqa: E402
+from ui import charts, i18n, live, slowmo, train_settings  # noqa: E402
 
 # Outside `streamlit run` every t() would log a "no script context" warning; in the app it is a dictionary
 # lookup. Give the page modules that lookup, so the bench times the redraw and not the warnings.
@@ -48,7 +48,7 @@ def _run(preset_name: str, seed: int) -> live.LiveRun:
     preset = get_preset(preset_name)
     trainer = trainer_from_preset(preset, seed=seed)
     family = "gan" if isinstance(trainer, GANTrainer) else "vae"
-    settings = live.Settings(family, preset_name, "scratch", preset.model_config, trainer.config)
+    settings = train_settings.Settings(family, preset_name, "scratch", preset.model_config, trainer.config)
     history = MetricHistory(live.GAN_FIELDS, ("phase",)) if family == "gan" else MetricHistory(live.VAE_FIELDS)
     run = live.LiveRun(settings=settings, trainer=trainer, origin="scratch", history=history, running=True)
     if family == "vae":
@@ -93,7 +93,7 @@ def sliced(run: live.LiveRun, seconds: float, slice_seconds: float) -> tuple[int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="gan_mlp_live")
-    parser.add_argument("--slice", type=float, default=live.DEFAULT_SLICE, help="seconds per slice (default: the page's)")
+    parser.add_argument("--slice", type=float, default=train_settings.DEFAULT_SLICE, help="seconds per slice (default: the page's)")
     parser.add_argument("--seconds", type=float, default=1.5, help="seconds per measurement (short: fine interleaving)")
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--threads", type=int, default=0,

@@ -1,9 +1,10 @@
 """Train: a GAN or a VAE on MNIST, live. Set-up in the sidebar; controls, live view, slow motion, history and
-export in the main area. The logic lives in ui/live.py (the controller) and ui/slowmo.py; the math in aigc_core."""
+export in the main area. The logic lives in ui/live.py (the controller), ui/train_settings.py (the sidebar),
+ui/train_export.py (save and load) and ui/slowmo.py; the math in aigc_core."""
 
 import streamlit as st
 
-from ui import live
+from ui import live, train_export, train_settings
 from ui.i18n import t
 from ui.page_setups import train_link_in, train_link_out
 from ui.slowmo import slow_motion_panel
@@ -13,7 +14,7 @@ st.caption(t("train.intro"))
 
 live.restore_after_reload()  # a reloaded tab gets its trained model back (ui/parking.py)
 train_link_in()  # a newly opened share link sets the sidebar (preset + its changes)
-settings = live.sidebar_settings(live.current_run())
+settings = train_settings.sidebar_settings(live.current_run())
 train_link_out(settings)  # the set-up into the URL, and the link to copy
 run, pending = live.sync_run(settings)
 live.keep_for_reload(run)
@@ -45,4 +46,4 @@ with tab_slow:
 with tab_history:
     live.history_panel(run)
 with tab_export:
-    live.export_panel(run)
+    train_export.export_panel(run)

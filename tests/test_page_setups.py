@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from aigc_core.presets import get_preset
-from ui import live, playground_controls
+from ui import playground_controls, train_settings
 from ui.page_setups import _playground_setup, _train_presets, train_schema_for, train_values
 from ui.share import encode_setup, parse_setup, setup_query, validate_schema
 
@@ -26,7 +26,7 @@ def test_every_train_preset_is_a_short_link_and_reads_back(preset):
     validate_schema(schema)
     values = train_values(family, preset, "scratch", recipe.model_config, recipe.train_config)
     params, (parsed, notices) = _round_trip(schema, values)
-    first = live.PRESETS["gan"][0]
+    first = train_settings.PRESETS["gan"][0]
     assert params == ({} if preset == first else {"preset": preset})  # the preset's own settings: nothing else
     assert notices == [] and {k: parsed[k] for k in values} == values
 
@@ -35,10 +35,10 @@ def test_a_changed_train_setup_round_trips():
     recipe = get_preset("dcgan")
     config = replace(recipe.train_config, loss="hinge", d_steps=3, batch_size=128, seed=1234,
                      g_optim=replace(recipe.train_config.g_optim, lr=1e-3),
-                     d_optim=replace(recipe.train_config.d_optim, lr=4e-4))
+                     d_optim=replace(recipe.train_config.d_optim, lr=1e-4))
     values = train_values("gan", "dcgan", "scratch", replace(recipe.model_config, z_dim=100), config)
     params, (parsed, notices) = _round_trip(train_schema_for("dcgan"), values)
-    assert params == {"preset": "dcgan", "loss": "hinge", "k": "3", "lr_g": "0.001", "lr_d": "0.0004",
+    assert params == {"preset": "dcgan", "loss": "hinge", "k": "3", "lr_g": "0.001", "lr_d": "0.0001",
                       "batch": "128", "z": "100", "seed": "1234"}
     assert notices == [] and {k: parsed[k] for k in values} == values
 
@@ -47,7 +47,7 @@ def test_train_link_tampering():
     schema = train_schema_for("gan_mlp_live")
     values, notices = parse_setup(schema, {"preset": "rm -rf", "lr_g": "abc", "k": "1e9", "batch": "100"})
     assert {n.key for n in notices} == {"preset", "lr_g", "k", "batch"}
-    assert values["preset"] == live.PRESETS["gan"][0] and values["batch"] == 64
+    assert values["preset"] == train_settings.PRESETS["gan"][0] and values["batch"] == 64
 
 
 def test_playground_schema_matches_its_widgets():

@@ -15,7 +15,8 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from apptest_app import app_test, run_like_server
-from ui.live import STATE, checkpoint_bytes
+from ui.live import STATE
+from ui.train_export import checkpoint_bytes
 
 
 @pytest.fixture(autouse=True)

@@ -368,7 +368,6 @@ def digit_panel(source: LatentSource) -> None:
     if not source.is_vae:
         st.info(t("latent.digit_gan_info"))
         return
-    sid = _sid(source)
     st.markdown(t("latent.digit_intro"))
     uploaded = st.file_uploader(t("latent.upload"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp"],
                                 key="lat_uploader", help=t("latent.upload_help"))

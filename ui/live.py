@@ -1,15 +1,12 @@
-"""The Train page's controller: set-up from the sidebar, the session's trainer, Start / Pause / Reset, single D and G
-steps, the time-sliced live view, snapshots, quality estimates, divergence handling, export and resume.
+"""The Train page's controller: the session's trainer, Start / Pause / Reset, single D and G steps, the time-sliced
+live view, snapshots, quality estimates and divergence handling. The sidebar's set-up is in ui/train_settings.py,
+the "Save and load" tab in ui/train_export.py.
 
 Everything a user trains lives in ``st.session_state[STATE]`` (a `LiveRun`); shared caches are only read (a
 pretrained model is deep-copied into the session's trainer). Training runs in slices: the live view is an
 ``st.fragment(run_every=...)`` that calls ``aigc_core.slicing.run_slice(trainer, ~0.3 s)`` and then redraws, so
 Pause (a full rerun) takes effect within one slice. The work of a redraw is in `redraw_data()` (pure, no
 Streamlit calls), which `bench/bench_live.py` times together with `run_slice`.
-
-Widget values are mirrored in ``st.session_state[SAVED]`` because Streamlit forgets the values of widgets that
-were not drawn (e.g. after visiting another page); without the mirror, coming back would silently reset the
-hyperparameters of a model in training.
 """
 
 from __future__ import annotations
@@ -22,7 +19,7 @@ import math
 import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,37 +28,27 @@ import torch
 from PIL import Image
 
 from aigc_core import images, pixels
-from aigc_core.checkpoints import checkpoint_zip, load_checkpoint_zip
 from aigc_core.diagrams import gan_diagram, vae_diagram
 from aigc_core.errors import AigcError, CheckpointError, ConfigError, TrainingDiverged
 from aigc_core.evaluation import real_reference
 from aigc_core.factory import build_trainer
-from aigc_core.gan_trainer import GANTrainConfig, GANTrainer
+from aigc_core.gan_trainer import GANTrainer
 from aigc_core.history import MetricHistory, SnapshotTimeline
 from aigc_core.live_eval import quick_score
-from aigc_core.losses import GAN_LOSSES, LOGIT_LOSSES
+from aigc_core.losses import LOGIT_LOSSES
 from aigc_core.mnist import to_tensor
-from aigc_core.optim import MAX_LR, OPTIMIZERS, OptimizerConfig
 from aigc_core.playground import one_thread
-from aigc_core.presets import LIVE_GAN_PRESETS, get_preset
-from aigc_core.resume import train_config_from_dict, trainer_from_checkpoint
+from aigc_core.resume import trainer_from_checkpoint
 from aigc_core.slicing import run_slice
-from aigc_core.vae_trainer import MAX_BETA, VAETrainConfig
 from ui import charts, limits, parking
 from ui.i18n import current_language, t
 from ui.live_diagram import live_mermaid
-from ui.models import available_pretrained, device, mnist, try_pretrained
+from ui.models import device, mnist, try_pretrained
 from ui.slowmo import gan_labels, vae_labels
-from ui.teacher import is_teacher_mode
+from ui.train_settings import DEFAULT_SLICE, SAVED, Settings, _get, _key, _set_widgets
 
 STATE = "train_run"
 LIMIT_MESSAGE = "train_limit_message"  # why Start was refused (a per-session cap), shown once above the controls
-SAVED = "train_saved_widgets"
-FAMILIES = ("gan", "vae")
-PRESETS = {"gan": (*LIVE_GAN_PRESETS, "gan_mlp"), "vae": ("vae_mlp_z20", "vae_mlp_z2", "vae_conv")}
-BATCH_SIZES = (8, 16, 32, 64, 128, 256, 512)
-SLICE_CHOICES = (0.2, 0.3, 0.5, 1.0, 2.0)  # seconds of training between redraws
-DEFAULT_SLICE = 0.3
 AUTO_RERUN_S = 0.1  # shorter than a slice: the next slice starts as soon as the last redraw is sent
 SNAPSHOT_EVERY = 100  # steps between sample-grid snapshots (doubles when the timeline is full)
 QUALITY_EVERY_S = 20.0  # seconds of training between quick quality estimates
@@ -72,210 +59,6 @@ MNIST_TRAIN_SIZE = 60_000
 GAN_FIELDS = ("step", "d_updates", "d_loss", "g_loss", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "seconds")
 VAE_FIELDS = ("step", "loss", "recon", "kl", "grad_norm", "seconds")
 QUALITY_FIELDS = ("step", "classifier_score", "fid", "samples")
-
-
-# --- set-up --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the sidebar asks for."""
-
-    family: str
-    preset: str
-    start: str  # "scratch" or "pretrained"
-    model_config: Any
-    train_config: Any
-
-    @property
-    def structure(self) -> tuple:
-        """The part that needs a new model when it changes (everything else is applied in place)."""
-        return (self.family, self.preset, self.start, self.model_config, self.train_config.seed)
-
-
-def _key(name: str) -> str:
-    """The canonical name of a sidebar setting (what SAVED and the value dicts use)."""
-    return f"train_{name}"
-
-
-# Widgets whose option labels are translated. Streamlit sends such a widget's value back as its label, so after a
-# language switch the old label would match no option and the widget would silently jump to its first option
-# (e.g. the loss of a model in training). These widgets get a key per language; their value survives via SAVED.
-_TRANSLATED = frozenset(_key(n) for n in ("preset_gan", "preset_vae", "start", "gan_loss", "g_opt", "d_opt", "v_opt",
-                                          "slice"))
-
-
-def _wkey(canonical: str) -> str:
-    """The widget key of a setting in the current language (English keeps the canonical key)."""
-    lang = current_language()
-    return canonical if canonical not in _TRANSLATED or lang == "en" else f"{canonical}__{lang}"
-
-
-def _get(canonical: str, default: Any = None) -> Any:
-    return st.session_state.get(_wkey(canonical), default)
-
-
-def preset_widget_values(family: str, preset_name: str) -> dict[str, Any]:
-    """The sidebar's values for a preset's defaults (widget key -> value)."""
-    preset = get_preset(preset_name)
-    values = {_key(f"preset_{family}"): preset_name, _key("start"): "scratch",
-              _key(f"{family}_z"): int(preset.model_config.z_dim)}
-    values.update(train_widget_values(family, preset.train_config))
-    return values
-
-
-def train_widget_values(family: str, config: GANTrainConfig | VAETrainConfig) -> dict[str, Any]:
-    f = family
-    values: dict[str, Any] = {_key(f"{f}_batch"): config.batch_size, _key(f"{f}_clip"): float(config.clip_grad_norm),
-                              _key(f"{f}_seed"): int(config.seed)}
-    if isinstance(config, GANTrainConfig):
-        values.update({_key("gan_loss"): config.loss, _key("gan_k"): config.d_steps})
-        optims = {"g": config.g_optim, "d": config.d_optim}
-    else:
-        values[_key("vae_beta")] = float(config.beta)
-        optims = {"v": config.optim}
-    for name, optim in optims.items():
-        values.update({_key(f"{name}_opt"): optim.kind, _key(f"{name}_lr"): float(optim.lr),
-                       _key(f"{name}_b1"): float(optim.beta1), _key(f"{name}_b2"): float(optim.beta2)})
-    return values
-
-
-def _set_widgets(values: dict[str, Any]) -> None:
-    """Write widget values (only from callbacks or before the widgets are drawn) and remember them."""
-    for key, value in values.items():
-        st.session_state[_wkey(key)] = value
-    st.session_state.setdefault(SAVED, {}).update(values)
-
-
-def _ensure_defaults() -> None:
-    """Before drawing the sidebar: restore remembered widget values, fill the rest from the preset."""
-    saved = st.session_state.setdefault(SAVED, {})
-    defaults = {_key("family"): "gan", _key("slice"): DEFAULT_SLICE, **saved}
-    for key, value in defaults.items():
-        if _wkey(key) not in st.session_state:
-            st.session_state[_wkey(key)] = value
-    family = _get(_key("family"))
-    preset_name = _get(_key(f"preset_{family}"), PRESETS[family][0])
-    for key, value in preset_widget_values(family, preset_name).items():
-        if _wkey(key) not in st.session_state:
-            st.session_state[_wkey(key)] = value
-
-
-def _on_family_or_preset() -> None:
-    family = _get(_key("family"))
-    preset_name = _get(_key(f"preset_{family}"), PRESETS[family][0])
-    _set_widgets(preset_widget_values(family, preset_name))
-
-
-WIDGETS = frozenset(
-    _key(name)
-    for name in (
-        "family", "preset_gan", "preset_vae", "start", "gan_loss", "gan_k", "vae_beta", "slice",
-        *(f"{f}_{w}" for f in FAMILIES for w in ("batch", "z", "clip", "seed")),
-        *(f"{o}_{w}" for o in ("g", "d", "v") for w in ("opt", "lr", "b1", "b2")),
-    )
-)
-
-
-def _remember_widgets() -> None:
-    saved = st.session_state.setdefault(SAVED, {})
-    for key in WIDGETS:
-        if _wkey(key) in st.session_state:
-            saved[key] = st.session_state[_wkey(key)]
-
-
-def _pretrained_for(preset_name: str) -> str | None:
-    return preset_name if preset_name in available_pretrained() else None
-
-
-def _optimizer_widgets(name: str, heading: str) -> OptimizerConfig:
-    st.markdown(f"**{heading}**")
-    kind = st.selectbox(t("train.optimizer"), OPTIMIZERS, key=_wkey(_key(f"{name}_opt")),
-                        format_func=lambda k: t(f"train.optim.{k}"))
-    lr = st.number_input(t("train.lr"), min_value=1e-6, max_value=MAX_LR, step=1e-4, format="%.6g",
-                         key=_wkey(_key(f"{name}_lr")), help=t("train.lr_help"))
-    b1_label = {"adam": "train.beta1", "sgd": "train.momentum", "rmsprop": "train.momentum"}[kind]
-    beta1 = st.number_input(t(b1_label), min_value=0.0, max_value=0.999, step=0.05, format="%.3f",
-                            key=_wkey(_key(f"{name}_b1")))
-    beta2 = st.number_input(t("train.beta2" if kind == "adam" else "train.alpha"), min_value=0.0, max_value=0.9999,
-                            step=0.001, format="%.4f", key=_wkey(_key(f"{name}_b2")), disabled=kind == "sgd")
-    return OptimizerConfig(kind=kind, lr=float(lr), beta1=float(beta1), beta2=float(beta2))
-
-
-def _optimizer_from_state(name: str) -> OptimizerConfig:
-    """The optimizer its widgets would give, without drawing them (teacher mode hides them)."""
-    return OptimizerConfig(kind=_get(_key(f"{name}_opt")), lr=float(_get(_key(f"{name}_lr"))),
-                           beta1=float(_get(_key(f"{name}_b1"))), beta2=float(_get(_key(f"{name}_b2"))))
-
-
-def sidebar_settings(run: LiveRun | None = None) -> Settings:
-    """Draw the set-up in the sidebar and return what it asks for. Settings the sidebar does not show (EMA,
-    label smoothing, schedule, ...) come from the current run when it uses the same preset, else the preset."""
-    _ensure_defaults()
-    teacher = is_teacher_mode()
-    sidebar = st.sidebar
-    sidebar.header(t("train.setup"))
-    family = sidebar.segmented_control(t("train.family"), FAMILIES, key=_wkey(_key("family")), required=True,
-                                       format_func=lambda f: t(f"train.family_{f}"), on_change=_on_family_or_preset)
-    preset_name = sidebar.selectbox(t("train.preset"), PRESETS[family], key=_wkey(_key(f"preset_{family}")),
-                                    format_func=lambda p: t(f"train.preset_name.{p}"), on_change=_on_family_or_preset)
-    sidebar.caption(t(f"train.preset_about.{preset_name}"))
-    pretrained_name = _pretrained_for(preset_name)
-    if pretrained_name is None and _get(_key("start")) == "pretrained":
-        st.session_state[_wkey(_key("start"))] = "scratch"
-    start = sidebar.radio(t("train.start_from"), ("scratch", "pretrained"), key=_wkey(_key("start")),
-                          format_func=lambda s: t(f"train.start_{s}"), disabled=pretrained_name is None,
-                          help=t("train.start_help") if pretrained_name else t("train.no_pretrained", name=preset_name))
-    preset = get_preset(preset_name)
-    f = family
-    with sidebar.expander(t("train.model_and_training"), expanded=True):
-        if family == "gan":
-            loss = st.selectbox(t("train.loss"), GAN_LOSSES, key=_wkey(_key("gan_loss")),
-                                format_func=lambda k: t(f"train.loss_name.{k}"), help=t("train.loss_help"))
-            k = st.number_input(t("train.k"), min_value=1, max_value=50, step=1, key=_wkey(_key("gan_k")), help=t("train.k_help"))
-        else:
-            beta = st.number_input(t("train.beta"), min_value=0.0, max_value=MAX_BETA, step=0.1, format="%.2f",
-                                   key=_wkey(_key("vae_beta")), help=t("train.beta_help"))
-        batch = st.select_slider(t("train.batch"), BATCH_SIZES, key=_wkey(_key(f"{f}_batch")))
-        z_dim = st.number_input(t("train.z_dim"), min_value=1, max_value=256, step=1, key=_wkey(_key(f"{f}_z")),
-                                disabled=start == "pretrained", help=t("train.z_help"))
-        if teacher:  # teacher mode: gradient clipping, optimizers and display settings keep their values, unseen
-            clip = _get(_key(f"{f}_clip"))
-        else:
-            clip = st.number_input(t("train.clip"), min_value=0.0, max_value=1e4, step=0.5, format="%.2f",
-                                   key=_wkey(_key(f"{f}_clip")), help=t("train.clip_help"))
-        seed = st.number_input(t("train.seed"), min_value=0, max_value=2**31 - 1, step=1, key=_wkey(_key(f"{f}_seed")),
-                               help=t("train.seed_help"))
-    if teacher:
-        if family == "gan":
-            g_optim, d_optim = _optimizer_from_state("g"), _optimizer_from_state("d")
-        else:
-            v_optim = _optimizer_from_state("v")
-        sidebar.caption(t("teacher.advanced_hidden"))
-    else:
-        with sidebar.expander(t("train.optimizers"), expanded=False):
-            if family == "gan":
-                g_optim = _optimizer_widgets("g", t("train.optim_g"))
-                d_optim = _optimizer_widgets("d", t("train.optim_d"))
-            else:
-                v_optim = _optimizer_widgets("v", t("train.optim_vae"))
-        with sidebar.expander(t("train.display"), expanded=False):
-            st.select_slider(t("train.redraw"), SLICE_CHOICES, key=_wkey(_key("slice")), help=t("train.redraw_help"),
-                             format_func=lambda s: t("train.seconds", s=s))
-    _remember_widgets()
-
-    base = preset.train_config
-    if run is not None and run.settings.preset == preset_name and run.family == family:
-        base = run.trainer.config
-    model_config = preset.model_config
-    if start == "scratch" and int(z_dim) != model_config.z_dim:
-        model_config = replace(model_config, z_dim=int(z_dim))
-    common = {"batch_size": int(batch), "clip_grad_norm": float(clip), "seed": int(seed)}
-    if family == "gan":
-        train_config = replace(base, loss=loss, d_steps=int(k), g_optim=g_optim, d_optim=d_optim, **common)
-    else:
-        train_config = replace(base, beta=float(beta), optim=v_optim, **common)
-    return Settings(family, preset_name, start, model_config, train_config)
 
 
 # --- the session's run ---------------------------------------------------------------------------------------
@@ -790,96 +573,6 @@ def history_panel(run: LiveRun) -> None:
     step, grid = run.snapshots.items[index]
     with st.container(key="train_history"):
         st.image(images.to_png_data_uri(grid), caption=t("train.history_caption", step=step), width=480)  # inline
-
-
-def checkpoint_bytes(run: LiveRun) -> bytes:
-    """The session's model as a checkpoint zip (config.json + model.safetensors), resumable by upload."""
-    trainer = run.trainer
-    sampling = trainer.ema_generator if isinstance(trainer, GANTrainer) else None
-    provenance = {"source": "AIGC Lab Train page", "preset": run.settings.preset, "steps": trainer.iteration,
-                  "origin": run.origin if not run.origin_name else f"{run.origin}: {run.origin_name}"}
-    if isinstance(trainer, GANTrainer):
-        provenance["d_updates"] = trainer.d_updates
-    from dataclasses import asdict
-
-    return checkpoint_zip(trainer.model, sampling_generator=sampling, train_config=asdict(trainer.config),
-                          provenance=provenance)
-
-
-def grid_png(run: LiveRun) -> bytes:
-    return images.to_png_bytes(images.upscale(sample_grid(run.trainer), 2))
-
-
-def export_panel(run: LiveRun) -> None:
-    st.markdown(t("train.export_intro"))
-    name = f"aigc_{run.settings.preset}_step{run.trainer.iteration}"
-    columns = st.columns(3)
-    columns[0].download_button(t("train.download_model"), data=lambda: checkpoint_bytes(run), file_name=f"{name}.zip",
-                               mime="application/zip", key="train_dl_model", icon=":material/download:",
-                               on_click="ignore", width="stretch")
-    columns[1].download_button(t("train.download_png"), data=lambda: grid_png(run), file_name=f"{name}.png",
-                               mime="image/png", key="train_dl_png", icon=":material/image:", on_click="ignore",
-                               width="stretch")
-    columns[2].download_button(t("train.download_csv"), data=run.history.to_csv, file_name=f"{name}_metrics.csv",
-                               mime="text/csv", key="train_dl_csv", icon=":material/table:", on_click="ignore",
-                               width="stretch", disabled=not len(run.history))
-    st.divider()
-    st.markdown(t("train.upload_intro"))
-    st.file_uploader(t("train.upload"), type=["zip"], key="train_upload", on_change=_on_upload,
-                     help=t("train.upload_help"))
-    message = st.session_state.get("train_upload_message")
-    if message:
-        kind, text = message
-        (st.success if kind == "ok" else st.error)(text)
-
-
-def resume_from_zip(data: bytes, file_name: str) -> LiveRun:
-    """A run continuing an uploaded checkpoint; sets the sidebar to match it. Raises AigcError with a message."""
-    checkpoint = load_checkpoint_zip(data)
-    family = checkpoint.family
-    if family not in FAMILIES:
-        raise CheckpointError(t("train.upload_wrong_family", family=family))
-    if checkpoint.architecture == "toy_gan":
-        raise CheckpointError(t("train.upload_toy"))
-    preset_name = next((p for p in PRESETS[family] if get_preset(p).model_config == checkpoint.model.config),
-                       PRESETS[family][0])
-    preset = get_preset(preset_name)
-    train_config = preset.train_config
-    if checkpoint.train_config:
-        try:
-            train_config = train_config_from_dict(family, checkpoint.train_config)
-        except AigcError:
-            train_config = preset.train_config  # weights are what matter; fall back to the preset's recipe
-    trainer = trainer_from_checkpoint(checkpoint, train_config, device=device())
-    values = {_key("family"): family, **preset_widget_values(family, preset_name),
-              **train_widget_values(family, train_config), _key(f"{family}_z"): int(checkpoint.model.config.z_dim)}
-    _set_widgets(values)
-    settings = Settings(family, preset_name, "scratch", checkpoint.model.config, train_config)
-    run = _new_run(settings, trainer, "upload", file_name)
-    # What the sidebar will read back for these widget values: so it does not ask to rebuild.
-    model_config = preset.model_config if preset.model_config.z_dim == checkpoint.model.config.z_dim else replace(
-        preset.model_config, z_dim=int(checkpoint.model.config.z_dim))
-    run.structure = Settings(family, preset_name, "scratch", model_config, train_config).structure
-    run.images_seen = trainer.iteration * train_config.batch_size
-    return run
-
-
-def _on_upload() -> None:
-    uploaded = st.session_state.get("train_upload")
-    if uploaded is None:
-        return
-    try:
-        run = resume_from_zip(uploaded.getvalue(), uploaded.name)
-    except AigcError as exc:
-        st.session_state["train_upload_message"] = ("error", t("train.upload_failed", message=str(exc)))
-        return
-    old = current_run()
-    if old is not None:
-        old.running = False
-    st.session_state[STATE] = run
-    st.session_state.pop("train_slowmo_stepper", None)
-    st.session_state["train_upload_message"] = ("ok", t("train.upload_ok", name=uploaded.name,
-                                                        steps=run.trainer.iteration))
 
 
 def model_caption(run: LiveRun) -> str:

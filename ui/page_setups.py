@@ -8,10 +8,10 @@ Playground: its widgets have fixed keys and fixed defaults, so the generic `ui.s
     playground_link_out()           # after them: URL + the link box
 
 Train: a preset decides the defaults of everything else (a DCGAN link that only changes the loss is
-``?preset=dcgan&loss=hinge``), and the widgets are the Train page's (``ui.live``)::
+``?preset=dcgan&loss=hinge``), and the widgets are the Train page's (``ui.train_settings``)::
 
-    train_link_in()                 # before live.sidebar_settings: a new link becomes the preset + its changes
-    settings = live.sidebar_settings(...)
+    train_link_in()                 # before sidebar_settings: a new link becomes the preset + its changes
+    settings = sidebar_settings(...)  # ui.train_settings
     train_link_out(settings)        # after: URL + the link box
 """
 
@@ -78,7 +78,7 @@ def playground_link_out() -> None:
 
 # --- Train ----------------------------------------------------------------------------------------------------
 
-# URL name -> the Train page's canonical setting name (ui.live._key(name) is "train_<name>"); {f} is the family.
+# URL name -> the Train page's canonical setting name (train_settings._key(name) is "train_<name>"); {f}: the family.
 _TRAIN_WIDGETS = {
     "start": "start", "loss": "gan_loss", "k": "gan_k", "lr_g": "g_lr", "lr_d": "d_lr", "lr": "v_lr",
     "beta": "vae_beta", "batch": "{f}_batch", "z": "{f}_z", "seed": "{f}_seed",
@@ -88,16 +88,16 @@ _GAN_ONLY, _VAE_ONLY = {"loss", "k", "lr_g", "lr_d"}, {"lr", "beta"}
 
 def _train_presets() -> dict[str, str]:
     """Preset name -> its family, for the presets the Train page offers."""
-    from ui import live
+    from ui import train_settings as ts
 
-    return {name: family for family, names in live.PRESETS.items() for name in names}
+    return {name: family for family, names in ts.PRESETS.items() for name in names}
 
 
 def _train_setup() -> Schema:
-    from ui import live
+    from ui import train_settings as ts
 
     presets = _train_presets()
-    first = live.PRESETS["gan"][0]
+    first = ts.PRESETS["gan"][0]
     return (
         Param("preset", first, choices=tuple(presets), label="train.preset"),
         Param("start", "scratch", choices=("scratch", "pretrained"), label="train.start_from"),
@@ -107,7 +107,7 @@ def _train_setup() -> Schema:
         Param("lr_d", 2e-4, low=1e-6, high=MAX_LR, label="train.optim_d"),
         Param("lr", 1e-3, low=1e-6, high=MAX_LR, label="train.lr"),
         Param("beta", 1.0, low=0.0, high=MAX_BETA, label="train.beta"),
-        Param("batch", 64, choices=live.BATCH_SIZES, label="train.batch"),
+        Param("batch", 64, choices=ts.BATCH_SIZES, label="train.batch"),
         Param("z", 64, low=1, high=256, label="train.z_dim"),
         Param("seed", 0, low=0, high=SEED_MAX, label="train.seed"),
     )
@@ -137,19 +137,19 @@ def train_schema_for(preset: str) -> Schema:
 
 
 def _train_widget_values(family: str, values: Mapping[str, Value]) -> dict[str, Value]:
-    from ui import live
+    from ui import train_settings as ts
 
     skip = _VAE_ONLY if family == "gan" else _GAN_ONLY
-    out: dict[str, Value] = {live._key("family"): family, live._key(f"preset_{family}"): values["preset"]}
+    out: dict[str, Value] = {ts._key("family"): family, ts._key(f"preset_{family}"): values["preset"]}
     for url_name, setting in _TRAIN_WIDGETS.items():
         if url_name not in skip:
-            out[live._key(setting.format(f=family))] = values[url_name]
+            out[ts._key(setting.format(f=family))] = values[url_name]
     return out
 
 
 def train_link_in() -> None:
-    """Before ``live.sidebar_settings``: a newly opened link becomes its preset's settings plus the link's changes."""
-    from ui import live
+    """Before ``sidebar_settings``: a newly opened link becomes its preset's settings plus the link's changes."""
+    from ui import train_settings as ts
 
     if pending_link(_train_setup()) is None:
         return
@@ -157,13 +157,13 @@ def train_link_in() -> None:
     preset = str(parse_setup(_train_setup()[:1], params)[0]["preset"])
     values, notices = parse_setup(train_schema_for(preset), params)  # defaults: this preset's settings
     family = _train_presets()[preset]
-    live._set_widgets(live.preset_widget_values(family, preset))  # everything not in the link: the preset's
-    live._set_widgets(_train_widget_values(family, values))
+    ts._set_widgets(ts.preset_widget_values(family, preset))  # everything not in the link: the preset's
+    ts._set_widgets(_train_widget_values(family, values))
     show_notices(notices)
 
 
 def train_link_out(settings: Any) -> None:
-    """After ``live.sidebar_settings``: the set-up into the URL (changes from its preset only) and the link box."""
+    """After ``sidebar_settings``: the set-up into the URL (changes from its preset only) and the link box."""
     values = train_values(settings.family, settings.preset, settings.start, settings.model_config,
                           settings.train_config)
     write_setup(train_schema_for(settings.preset), values)
