@@ -9,7 +9,9 @@
 "page"  : what one live redraw of pages/playground.py costs on the server: `run_slice` (at most N iterations or
           0.25 s), the frame (`playground.compute_view`: D heatmap 40x40, G manifold, gradient arrows, KL/JS,
           mode coverage), the history row, the Vega-Lite chart (spec + Arrow datasets) and its serialisation as
-          st.vega_lite_chart does it; training and the frame inside `one_thread()`, as on the page.
+          st.vega_lite_chart does it; training and the frame inside `one_thread()`, as on the page. Frames follow
+          each other back to back, as within one timed fragment run of the page (up to FRAGMENT_SECONDS); the
+          Streamlit rerun between two such runs (one every 2 s) is not in this figure, the browser one has it.
 "browser": (--browser) `streamlit run app.py` and Debian's Chromium on the same machine, the page playing on the
           ring: a script in the page reads the iteration counter every 15 ms; each change is a redraw the user saw.
           The median of --browser-runs runs of --browser-seconds each. Server and browser share the two cores here;

@@ -78,7 +78,7 @@ PLAIN_VAE = Recipe(
 PLAIN_DCGAN = Recipe(
     "plain DCGAN", DCGANConfig(z_dim=64, width=32),
     GANTrainConfig(loss="non_saturating", batch_size=64, g_optim=_adam(2e-4), d_optim=_adam(2e-4)),
-    "baseline", note="the dcgan preset's networks; Adam 2e-4, batch 64; no EMA, no smoothing",
+    "baseline", note="the compact DCGAN (gan_fast's networks); Adam 2e-4, batch 64; no EMA, no smoothing",
 )
 PLAIN_MLP_GAN = Recipe(
     "plain MLP GAN", MLPGANConfig(z_dim=64, g_hidden=(256, 512), d_hidden=(512, 256), slope=0.2, g_batchnorm=True),

@@ -11,7 +11,7 @@ from torch.distributions import Normal, kl_divergence
 from aigc_core import losses
 from aigc_core.models.classifier import Classifier
 from aigc_core.models.common import count_parameters
-from aigc_core.models.gan import ARTICLE_GAN, GAN
+from aigc_core.models.gan import ARTICLE_GAN, GAN, DCGANConfig
 from aigc_core.models.registry import ARCHITECTURES, build_model
 from aigc_core.presets import PRESETS
 
@@ -63,6 +63,36 @@ def test_output_shapes(config):
             x = torch.rand(batch, 1, 28, 28, generator=rng)
             assert model(x).shape == (batch, 10)
             assert model.features(x).shape == (batch, config.features)
+
+
+def _conv_output_shapes(network: nn.Module, x: torch.Tensor) -> list[tuple[int, ...]]:
+    shapes: list[tuple[int, ...]] = []
+    hooks = [m.register_forward_hook(lambda _m, _i, out: shapes.append(tuple(out.shape[1:])))
+             for m in network.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    with torch.no_grad():
+        network(x)
+    for hook in hooks:
+        hook.remove()
+    return shapes
+
+
+@pytest.mark.parametrize("deep", [False, True], ids=["compact", "deep"])
+def test_dcgan_stages(deep):
+    """compact: G 2w@7 -> w@14 -> 1@28, D 1@28 -> w@14 -> 2w@7; deep adds G's 28x28 stage and D's 4x4 one."""
+    w = 8
+    gan = GAN(DCGANConfig(z_dim=5, width=w, deep=deep))
+    fake = gan.generator(torch.zeros(2, 5))
+    g_shapes = _conv_output_shapes(gan.generator, torch.zeros(2, 5))
+    d_shapes = _conv_output_shapes(gan.discriminator, fake.detach())
+    if deep:
+        assert g_shapes == [(2 * w, 14, 14), (w, 28, 28), (1, 28, 28)]
+        assert d_shapes == [(w, 14, 14), (2 * w, 7, 7), (4 * w, 4, 4)]
+        assert gan.generator[0].out_features == 4 * w * 7 * 7
+    else:
+        assert g_shapes == [(w, 14, 14), (1, 28, 28)]
+        assert d_shapes == [(w, 14, 14), (2 * w, 7, 7)]
+        assert gan.generator[0].out_features == 2 * w * 7 * 7
+    assert count_parameters(GAN(DCGANConfig(width=w, deep=True))) > count_parameters(GAN(DCGANConfig(width=w)))
 
 
 def _flat(model: nn.Module) -> torch.Tensor:

@@ -33,7 +33,7 @@ def test_a_link_sets_the_sidebar_and_the_run():
     assert at.sidebar.selectbox(key="train_gan_loss").value == "hinge"
     assert at.sidebar.number_input(key="train_gan_k").value == 3
     assert at.sidebar.number_input(key="train_g_lr").value == pytest.approx(1e-3)
-    assert at.sidebar.number_input(key="train_d_lr").value == pytest.approx(2e-4)  # not in the link: dcgan's own
+    assert at.sidebar.number_input(key="train_d_lr").value == pytest.approx(4e-4)  # not in the link: dcgan's own
     assert at.sidebar.number_input(key="train_gan_seed").value == 7
     config = at.session_state[STATE].trainer.config
     assert (config.loss, config.d_steps, config.batch_size, config.seed) == ("hinge", 3, 128, 7)

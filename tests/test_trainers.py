@@ -23,6 +23,7 @@ from aigc_core.vae_trainer import VAETrainConfig, VAETrainer
 
 SMALL_MLP_GAN = MLPGANConfig(z_dim=16, g_hidden=(32, 64), d_hidden=(32,), slope=0.2, g_batchnorm=True)
 SMALL_DCGAN = DCGANConfig(z_dim=8, width=4)
+SMALL_DEEP_DCGAN = DCGANConfig(z_dim=8, width=4, deep=True)
 SMALL_VAE = VAEMLPConfig(z_dim=4, hidden=(32,))
 SMALL_CLASSIFIER = ClassifierConfig(width=4, features=16)
 SGD_HUGE = OptimizerConfig(kind="sgd", lr=1e3, beta1=0.0)  # diverges within a few steps for every GAN loss tried
@@ -140,7 +141,8 @@ def test_training_does_not_touch_the_global_rng(signed):
 # --- which weights each update touches --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("model_config", [ARTICLE_GAN, SMALL_MLP_GAN, SMALL_DCGAN], ids=["article", "mlp-bn", "dcgan"])
+@pytest.mark.parametrize("model_config", [ARTICLE_GAN, SMALL_MLP_GAN, SMALL_DCGAN, SMALL_DEEP_DCGAN],
+                         ids=["article", "mlp-bn", "dcgan", "dcgan-deep"])
 @pytest.mark.parametrize("loss", ["non_saturating", "wgan_gp"])
 def test_step_d_and_step_g_update_only_their_network(signed, model_config, loss):
     trainer = gan_trainer(signed, model_config, loss=loss)
@@ -475,7 +477,8 @@ def test_run_slice_attaches_records_to_exceptions(signed):
     assert info.value.records == [1, 2]
 
 
-@pytest.mark.parametrize("model_config", [ARTICLE_GAN, SMALL_MLP_GAN, SMALL_DCGAN], ids=["article", "mlp-bn", "dcgan"])
+@pytest.mark.parametrize("model_config", [ARTICLE_GAN, SMALL_MLP_GAN, SMALL_DCGAN, SMALL_DEEP_DCGAN],
+                         ids=["article", "mlp-bn", "dcgan", "dcgan-deep"])
 def test_gan_sample_shape_range_and_mode(signed, model_config):
     trainer = gan_trainer(signed, model_config)
     trainer.step()
