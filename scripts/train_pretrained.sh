@@ -11,4 +11,4 @@ $PY -m aigc_core train --model vae_mlp_z20 --seed 0 --threads 1 --out pretrained
 $PY -m aigc_core train --model vae_mlp_z2 --seed 0 --threads 1 --out pretrained/vae_mlp_z2
 $PY -m aigc_core train --model gan_seed_mlp --seed 0 --threads 1 --eval-every 2000 --out pretrained/gan_seed_mlp
 $PY -m aigc_core train --model gan_mlp --seed 0 --threads 1 --eval-every 2000 --out pretrained/gan_mlp
-$PY -m aigc_core train --model dcgan --seed 0 --threads 1 --eval-every 2000 --out pretrained/dcgan
+$PY -m aigc_core train --model dcgan --seed 0 --threads 1 --eval-every 10000 --out pretrained/dcgan
