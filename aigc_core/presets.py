@@ -122,11 +122,11 @@ PRESETS["vae_mlp_fast"] = Preset(
 )
 PRESETS["gan_fast"] = Preset(
     "gan_fast", "gan", "mnist", DCGANConfig(z_dim=64, width=32),
-    # The compact DCGAN networks (the first dcgan preset's), tuned for two minutes on one core (bench_quality, 120 CPU-seconds, seed 0,
-    # 5,000 samples): batch 64 -> 16 quadruples the updates per second (4.8 -> 5.6 classifier score at batch 32),
-    # D at twice G's rate (TTUR, Heusel et al., 2017) keeps D ahead at the small batch (5.6 -> 5.9 at 32, 6.1 at 16),
-    # and an EMA of G (0.99, ~100 updates) steadies the samples (6.1 -> 6.4). A cosine decay fitted to the two
-    # minutes, batch 8 and an EMA of 0.995 did no better; batch norm in D collapsed to one digit.
+    # The compact DCGAN networks (the first dcgan preset's), tuned for two minutes on one core (bench_quality, 120
+    # CPU-seconds, seed 0, 5,000 samples): batch 64 -> 16 quadruples the updates per second (4.8 -> 5.6 classifier
+    # score at batch 32), D at twice G's rate (TTUR, Heusel et al., 2017) keeps D ahead at the small batch (5.6 ->
+    # 5.9 at 32, 6.1 at 16), and an EMA of G (0.99, ~100 updates) steadies the samples (6.1 -> 6.4). A cosine decay
+    # fitted to the two minutes, batch 8 and an EMA of 0.995 did no better; batch norm in D collapsed to one digit.
     GANTrainConfig(loss="non_saturating", batch_size=16, g_optim=_adam(2e-4), d_optim=_adam(4e-4), ema=0.99),
     7000, "DCGAN for a two-minute budget: batch 16, D at twice G's learning rate, EMA of G",
 )
