@@ -39,6 +39,8 @@ class GANTrainConfig:
     label_smoothing: float = 0.0  # one-sided: real targets become 1 - s
     weight_clip: float = 0.01  # WGAN critic weight clipping
     gp_weight: float = 10.0  # WGAN-GP λ
+    r1_gamma: float = 0.0  # R1: D's loss gets γ/2·E‖∇ₓD(x)‖² on real images (Mescheder et al. 2018); 0 = off
+    r1_every: int = 1  # lazy R1 (Karras et al. 2020): only every n-th D update, with γ·n, for ~1/n of the cost
     ema: float = 0.0  # decay of an exponential moving average of G's weights used for samples; 0 = off
     schedule_steps: int = 0  # cosine learning-rate decay over this many iterations; 0 = constant
     seed: int = 0
@@ -58,6 +60,10 @@ class GANTrainConfig:
             raise ConfigError(f"Gradient clipping must be ≥ 0 (0 = off); got {self.clip_grad_norm}.")
         if not 0 <= self.ema < 1:
             raise ConfigError(f"EMA decay must be in [0, 1); got {self.ema}.")
+        if not (math.isfinite(self.r1_gamma) and 0 <= self.r1_gamma <= 1000):
+            raise ConfigError(f"The R1 weight γ must be between 0 and 1000 (0 = off); got {self.r1_gamma}.")
+        if not 1 <= self.r1_every <= 64:
+            raise ConfigError(f"R1 every n D updates: n must be between 1 and 64; got {self.r1_every}.")
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,8 @@ class GANTrainer:
         """Phase 3: D's scores on real and fake (D's update) or on fake only (G's update)."""
         discriminator = self.model.discriminator
         if p.network == "d":
+            if self._r1_due():
+                p.real.requires_grad_(True)  # R1 needs ∇ₓD(x) on the real half
             scores = discriminator(torch.cat([p.real, p.fake]))  # one pass over (2B, ...)
             p.real_scores, p.fake_scores = scores[: len(p.real)], scores[len(p.real) :]
             return
@@ -187,6 +195,8 @@ class GANTrainer:
             loss = losses.discriminator_loss(cfg.loss, p.real_scores, p.fake_scores, label_smoothing=cfg.label_smoothing)
             if cfg.loss == "wgan_gp":
                 loss = loss + cfg.gp_weight * losses.gradient_penalty(self.model.discriminator, p.real, p.fake, self.rng)
+            if self._r1_due():
+                loss = loss + 0.5 * cfg.r1_gamma * cfg.r1_every * losses.r1_penalty(p.real_scores, p.real)
             what = "the discriminator loss"
         else:
             loss = losses.generator_loss(cfg.loss, p.fake_scores)
@@ -270,6 +280,10 @@ class GANTrainer:
 
     # -- sampling ------------------------------------------------------------------------------
     @torch.no_grad()
+    def _r1_due(self) -> bool:
+        """Whether the D update under way carries the R1 penalty (counted in D updates, so k > 1 is covered)."""
+        return self.config.r1_gamma > 0 and self.d_updates % self.config.r1_every == 0
+
     def _update_ema(self) -> None:
         if self.ema_generator is None or self.config.ema <= 0:
             return

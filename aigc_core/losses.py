@@ -67,6 +67,12 @@ def gradient_penalty(
     return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
 
 
+def r1_penalty(real_scores: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """E‖∇ₓD(x)‖₂² on the real batch (R1), kept in the graph so that D's update can descend it."""
+    (grad,) = torch.autograd.grad(real_scores.sum(), real, create_graph=True)
+    return grad.flatten(1).pow(2).sum(dim=1).mean()
+
+
 def discriminator_probability(loss: GANLoss, scores: torch.Tensor) -> torch.Tensor:
     """What the UI shows as D(x): a probability for the logit losses, the raw score otherwise."""
     return torch.sigmoid(scores) if loss in LOGIT_LOSSES else scores

@@ -88,9 +88,14 @@ def bare_gan(preset, device: torch.device) -> Callable[[], None]:
         z = torch.randn((batch, z_dim), generator=rng).to(device)
         with torch.no_grad():
             fake = generator(z)
+        r1_due = cfg.r1_gamma > 0 and it % cfg.r1_every == 0  # lazy R1 (the dcgan preset), as the trainer does it
+        real.requires_grad_(r1_due)
         scores = discriminator(torch.cat([real, fake]))
         real_s, fake_s = scores[:batch], scores[batch:]
         loss_d = (target * F.softplus(-real_s) + (1 - target) * F.softplus(real_s)).mean() + F.softplus(fake_s).mean()
+        if r1_due:
+            (grad,) = torch.autograd.grad(real_s.sum(), real, create_graph=True)
+            loss_d = loss_d + 0.5 * cfg.r1_gamma * cfg.r1_every * grad.flatten(1).pow(2).sum(dim=1).mean()
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         _set_lr(opt_d, cfg.d_optim.lr, it, cfg.schedule_steps)

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -11,7 +12,7 @@ from torch.distributions import Normal, kl_divergence
 from aigc_core import losses
 from aigc_core.models.classifier import Classifier
 from aigc_core.models.common import count_parameters
-from aigc_core.models.gan import ARTICLE_GAN, GAN, DCGANConfig
+from aigc_core.models.gan import ARTICLE_GAN, GAN, DCGANConfig, MinibatchStd
 from aigc_core.models.registry import ARCHITECTURES, build_model
 from aigc_core.presets import PRESETS
 
@@ -94,6 +95,46 @@ def test_dcgan_stages(deep):
         assert gan.generator[0].out_features == 2 * w * 7 * 7
     assert count_parameters(GAN(DCGANConfig(width=w, deep=True))) > count_parameters(GAN(DCGANConfig(width=w)))
 
+
+
+def test_minibatch_std_matches_numpy_groups_of_four():
+    x = torch.randn(12, 3, 2, 2, generator=torch.Generator().manual_seed(0))
+    out = MinibatchStd(group=4)(x)
+    assert out.shape == (12, 4, 2, 2)
+    torch.testing.assert_close(out[:, :3], x)  # the features pass through unchanged
+    xs = x.double().numpy()
+    expected = [np.sqrt(xs[i // 4 * 4 : i // 4 * 4 + 4].var(axis=0) + 1e-8).mean() for i in range(12)]
+    for i in range(12):
+        assert torch.all(out[i, 3] == out[i, 3, 0, 0])  # one value per sample, broadcast over the map
+        assert float(out[i, 3, 0, 0]) == pytest.approx(expected[i], rel=1e-5)
+
+
+def test_minibatch_std_keeps_real_and_fake_halves_apart():
+    """The trainer scores [real; fake] in one pass: the real half's scores must not depend on the fake half."""
+    d = GAN(DCGANConfig(z_dim=4, width=4, deep=True, minibatch_std=True)).discriminator
+    g = torch.Generator().manual_seed(1)
+    real, fake = torch.rand(8, 1, 28, 28, generator=g), torch.rand(8, 1, 28, 28, generator=g)
+    other_fake = torch.rand(8, 1, 28, 28, generator=g)
+    with torch.no_grad():
+        first, second = d(torch.cat([real, fake]))[:8], d(torch.cat([real, other_fake]))[:8]
+        torch.testing.assert_close(first, second)
+        assert not torch.equal(d(torch.cat([real, fake]))[8:], d(torch.cat([real, other_fake]))[8:])
+
+
+def test_minibatch_std_sees_a_collapsed_batch():
+    """Identical samples have zero spread; varied ones do not: that is the signal D gets about mode collapse."""
+    same = torch.ones(4, 2, 3, 3)
+    assert float(MinibatchStd()(same)[:, 2].max()) == pytest.approx(1e-4)  # sqrt(0 + 1e-8)
+    assert float(MinibatchStd()(torch.randn(4, 2, 3, 3))[:, 2].min()) > 0.1
+    assert MinibatchStd()(torch.randn(5, 2, 3, 3)).shape == (5, 3, 3, 3)  # 5 has no divisor <= 4 but 1: groups of 1
+    assert MinibatchStd()(torch.randn(1, 2, 3, 3)).shape == (1, 3, 3, 3)
+
+
+def test_dcgan_minibatch_std_adds_one_channel_to_ds_head():
+    w = 8
+    plain, with_std = GAN(DCGANConfig(width=w, deep=True)), GAN(DCGANConfig(width=w, deep=True, minibatch_std=True))
+    assert count_parameters(with_std) - count_parameters(plain) == 4 * 4  # one more 4x4 input map to the last Linear
+    assert with_std.discriminator(torch.zeros(6, 1, 28, 28)).shape == (6, 1)
 
 def _flat(model: nn.Module) -> torch.Tensor:
     return torch.cat([t.flatten().float() for t in model.state_dict().values()])
@@ -249,6 +290,27 @@ def test_gradient_penalty_value_and_gradient_for_other_norms():
     w = critic[1].weight
     # d/dw (|w| - 1)^2 = 2 (|w| - 1) w / |w|
     torch.testing.assert_close(w.grad, 2 * (3.0 - 1.0) * w.detach() / 3.0, rtol=1e-4, atol=1e-6)
+
+
+def test_r1_penalty_of_a_linear_critic_is_its_squared_weight_norm():
+    real = torch.rand(6, 1, 28, 28).requires_grad_(True)
+    critic = _linear_critic(2.5)
+    penalty = losses.r1_penalty(critic(real), real)
+    assert float(penalty.detach()) == pytest.approx(2.5**2, rel=1e-5)  # ∇ₓ(w·x + b) = w for every sample
+    penalty.backward()
+    w = critic[1].weight
+    torch.testing.assert_close(w.grad, 2 * w.detach(), rtol=1e-4, atol=1e-6)  # d/dw ‖w‖² = 2w
+
+
+def test_r1_penalty_matches_per_sample_gradients():
+    critic = nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.Tanh(), nn.Linear(16, 1))
+    real = torch.rand(5, 1, 28, 28).requires_grad_(True)
+    expected = 0.0
+    for i in range(5):
+        x = real[i : i + 1].detach().clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(critic(x).sum(), x)
+        expected += float(g.pow(2).sum()) / 5
+    assert float(losses.r1_penalty(critic(real), real).detach()) == pytest.approx(expected, rel=1e-5)
 
 
 def test_gradient_penalty_matches_manual_interpolates():

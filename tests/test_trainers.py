@@ -9,6 +9,7 @@ import re
 import pytest
 import torch
 
+from aigc_core import losses
 from aigc_core.classifier_trainer import ClassifierTrainConfig, ClassifierTrainer
 from aigc_core.errors import ConfigError, TrainingDiverged
 from aigc_core.factory import build_trainer
@@ -24,6 +25,7 @@ from aigc_core.vae_trainer import VAETrainConfig, VAETrainer
 SMALL_MLP_GAN = MLPGANConfig(z_dim=16, g_hidden=(32, 64), d_hidden=(32,), slope=0.2, g_batchnorm=True)
 SMALL_DCGAN = DCGANConfig(z_dim=8, width=4)
 SMALL_DEEP_DCGAN = DCGANConfig(z_dim=8, width=4, deep=True)
+SMALL_MBSTD_DCGAN = DCGANConfig(z_dim=8, width=4, deep=True, minibatch_std=True)  # the dcgan preset's shape
 SMALL_VAE = VAEMLPConfig(z_dim=4, hidden=(32,))
 SMALL_CLASSIFIER = ClassifierConfig(width=4, features=16)
 SGD_HUGE = OptimizerConfig(kind="sgd", lr=1e3, beta1=0.0)  # diverges within a few steps for every GAN loss tried
@@ -87,6 +89,7 @@ GAN_CASES = {
     "article-ns": (ARTICLE_GAN, {}),
     "mlp-bn-smoothing-ema-k2": (SMALL_MLP_GAN, {"label_smoothing": 0.1, "ema": 0.9, "d_steps": 2}),
     "dcgan-wgan-gp": (SMALL_DCGAN, {"loss": "wgan_gp"}),  # the penalty draws α from the trainer's generator
+    "dcgan-mbstd-lazy-r1": (SMALL_MBSTD_DCGAN, {"r1_gamma": 1.0, "r1_every": 2}),
     "article-wgan-clip": (ARTICLE_GAN, {"loss": "wgan", "d_optim": OptimizerConfig(kind="rmsprop", lr=5e-5, beta1=0.0)}),
 }
 
@@ -141,8 +144,8 @@ def test_training_does_not_touch_the_global_rng(signed):
 # --- which weights each update touches --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("model_config", [ARTICLE_GAN, SMALL_MLP_GAN, SMALL_DCGAN, SMALL_DEEP_DCGAN],
-                         ids=["article", "mlp-bn", "dcgan", "dcgan-deep"])
+@pytest.mark.parametrize("model_config", [ARTICLE_GAN, SMALL_MLP_GAN, SMALL_DCGAN, SMALL_MBSTD_DCGAN],
+                         ids=["article", "mlp-bn", "dcgan", "dcgan-deep-mbstd"])
 @pytest.mark.parametrize("loss", ["non_saturating", "wgan_gp"])
 def test_step_d_and_step_g_update_only_their_network(signed, model_config, loss):
     trainer = gan_trainer(signed, model_config, loss=loss)
@@ -254,6 +257,9 @@ BAD_GAN_CONFIGS = {
     "smoothing-0.9": ({"label_smoothing": 0.9}, r"Label smoothing must be in \[0, 0\.5\]; got 0\.9"),
     "clip-negative": ({"clip_grad_norm": -1.0}, r"Gradient clipping must be ≥ 0"),
     "ema-1": ({"ema": 1.0}, r"EMA decay must be in \[0, 1\)"),
+    "r1-negative": ({"r1_gamma": -1.0}, r"R1 weight γ must be between 0 and 1000 \(0 = off\); got -1\.0"),
+    "r1-nan": ({"r1_gamma": float("nan")}, r"R1 weight γ .* got nan"),
+    "r1-every-0": ({"r1_every": 0}, r"R1 every n D updates: n must be between 1 and 64; got 0"),
     "loss": ({"loss": "vanilla"}, r"Unknown loss 'vanilla'; choose one of minimax, non_saturating"),
 }
 
@@ -445,6 +451,26 @@ def test_ema_update_rule(signed):
     live = params(trainer.model.generator)
     for name, value in params(trainer.ema_generator).items():
         torch.testing.assert_close(value, 0.75 * before[name] + 0.25 * live[name])
+
+
+def test_lazy_r1_adds_its_penalty_to_every_nth_d_update(signed, monkeypatch):
+    seen: list[float] = []
+    real_r1 = losses.r1_penalty
+
+    def spy(real_scores, real):
+        value = real_r1(real_scores, real)
+        seen.append(float(value.detach()))
+        return value
+
+    monkeypatch.setattr(losses, "r1_penalty", spy)
+    plain = gan_trainer(signed, SMALL_MBSTD_DCGAN)
+    with_r1 = gan_trainer(signed, SMALL_MBSTD_DCGAN, r1_gamma=2.0, r1_every=3)
+    first_plain, first_r1 = plain.step_d(), with_r1.step_d()  # same seed: the same batch and the same weights so far
+    assert seen and first_r1.d_loss == pytest.approx(first_plain.d_loss + 0.5 * 2.0 * 3 * seen[0], rel=1e-5)
+    for _ in range(5):
+        with_r1.step_d()
+    assert len(seen) == 2  # D updates 0 and 3 of 0..5
+    assert with_r1.d_updates == 6 and finite(with_r1.model)
 
 
 def test_run_slice_respects_max_steps(signed):

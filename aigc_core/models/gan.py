@@ -43,6 +43,9 @@ class DCGANConfig:
     # One more stage in each network (about 1.5x the compute): G starts from 4w channels at 7x7 and ends with a
     # 3x3 conv at 28x28; D goes on down to 4x4. It is what lifts the classifier score past ~7 (pretrained/dcgan).
     deep: bool = False
+    # D's last feature map gets one extra channel: the spread of its features across small groups of the batch
+    # (minibatch standard deviation, Karras et al. 2018). A G that draws too few kinds of digit is easy to spot.
+    minibatch_std: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,25 @@ class _Unflatten(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.view(x.shape[0], *self.shape)
+
+
+class MinibatchStd(nn.Module):
+    """Appends one channel: the mean standard deviation of the features over runs of up to `group` samples.
+
+    Groups are contiguous, so the trainer's joint pass over [real; fake] never mixes the two halves when the batch
+    size is a multiple of the group size (the dcgan preset's 32 is).
+    """
+
+    def __init__(self, group: int = 4) -> None:
+        super().__init__()
+        self.group = group
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        g = next(n for n in range(min(self.group, b), 0, -1) if b % n == 0)  # the largest group that divides b
+        spread = x.view(b // g, g, c, h, w).var(dim=1, unbiased=False).add(1e-8).sqrt()  # (b/g, c, h, w)
+        per_group = spread.mean(dim=(1, 2, 3)).repeat_interleave(g).view(b, 1, 1, 1).expand(b, 1, h, w)
+        return torch.cat([x, per_group], dim=1)
 
 
 def _mlp_networks(config: MLPGANConfig) -> tuple[nn.Module, nn.Module]:
@@ -103,8 +125,11 @@ def _dcgan_networks(config: DCGANConfig) -> tuple[nn.Module, nn.Module]:
     ]
     if config.deep:
         discriminator += [nn.Conv2d(2 * w, 4 * w, 3, stride=2, padding=1), nn.LeakyReLU(0.2)]  # (B, 4w, 4, 4)
-    features = 4 * w * 4 * 4 if config.deep else 2 * w * 7 * 7
-    discriminator += [nn.Flatten(), nn.Linear(features, 1)]
+    channels, side = (4 * w, 4) if config.deep else (2 * w, 7)
+    if config.minibatch_std:
+        discriminator.append(MinibatchStd())
+        channels += 1
+    discriminator += [nn.Flatten(), nn.Linear(channels * side * side, 1)]
     return nn.Sequential(*generator), nn.Sequential(*discriminator)
 
 
