@@ -278,12 +278,12 @@ class GANTrainer:
             d_stats = self.step_d()
         return self.finish_iteration(d_stats, self.step_g(), start)
 
-    # -- sampling ------------------------------------------------------------------------------
-    @torch.no_grad()
     def _r1_due(self) -> bool:
         """Whether the D update under way carries the R1 penalty (counted in D updates, so k > 1 is covered)."""
         return self.config.r1_gamma > 0 and self.d_updates % self.config.r1_every == 0
 
+    # -- sampling ------------------------------------------------------------------------------
+    @torch.no_grad()
     def _update_ema(self) -> None:
         if self.ema_generator is None or self.config.ema <= 0:
             return

@@ -38,7 +38,8 @@ def _adam(lr: float, beta1: float = 0.5, beta2: float = 0.999) -> OptimizerConfi
 # 8.55 (a cosine decay of both rates to 5%: 8.28); with a minibatch-std channel in D 8.69 and digits 867-1,165;
 # with that and lazy R1 (γ 1, every 4th D update) 8.92, FID 0.63 and digits 942-1,091: the shipped weights.
 DCGAN_TRAIN = GANTrainConfig(
-    loss="non_saturating", batch_size=32, g_optim=_adam(2e-4), d_optim=_adam(4e-4), label_smoothing=0.1, ema=0.999, r1_gamma=1.0, r1_every=4,
+    loss="non_saturating", batch_size=32, g_optim=_adam(2e-4), d_optim=_adam(4e-4), label_smoothing=0.1, ema=0.999,
+    r1_gamma=1.0, r1_every=4,
 )
 
 PRESETS: dict[str, Preset] = {
@@ -71,7 +72,7 @@ PRESETS: dict[str, Preset] = {
             "gan_mlp", "gan", "mnist", STRONG_MLP_GAN,
             GANTrainConfig(
                 loss="non_saturating", batch_size=64, g_optim=_adam(2e-4), d_optim=_adam(2e-4),
-                label_smoothing=0.1, ema=0.999, r1_gamma=1.0, r1_every=4,
+                label_smoothing=0.1, ema=0.999,
             ),
             20000, "a wider MLP GAN (BatchNorm in G, label smoothing, EMA of G)",
         ),

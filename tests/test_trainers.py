@@ -451,6 +451,7 @@ def test_ema_update_rule(signed):
     live = params(trainer.model.generator)
     for name, value in params(trainer.ema_generator).items():
         torch.testing.assert_close(value, 0.75 * before[name] + 0.25 * live[name])
+    assert all(p.grad_fn is None for p in trainer.ema_generator.parameters())  # no graph kept through the EMA
 
 
 def test_lazy_r1_adds_its_penalty_to_every_nth_d_update(signed, monkeypatch):

@@ -1,0 +1,35 @@
+"""Every folder in pretrained/ was made by its preset: the recorded configs must still be the preset's.
+
+A preset edited after its weights were trained would make `scripts/train_pretrained.sh` produce something other
+than what is shipped (and the README's figures would describe another recipe).
+"""
+
+import json
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import pytest
+
+from aigc_core.presets import get_preset
+
+FOLDERS = sorted(p.parent for p in (Path(__file__).resolve().parent.parent / "pretrained").glob("*/config.json"))
+
+
+def _plain(config: object) -> dict:
+    return json.loads(json.dumps(asdict(config)))  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def test_pretrained_configs_are_their_presets(folder):
+    meta = json.loads((folder / "config.json").read_text())
+    preset = get_preset(meta["provenance"]["preset"])
+    saved = meta["train_config"]
+    # Fields added to a config after the weights were made count as their defaults; the CLI sets seed and the
+    # schedule's length per run.
+    expected = _plain(replace(preset.train_config, seed=saved["seed"],
+                              **({"schedule_steps": saved["schedule_steps"]} if "schedule_steps" in saved else {})))
+    defaults = _plain(type(preset.train_config)())
+    assert {**{k: defaults[k] for k in expected if k not in saved}, **saved} == expected
+    assert meta["model_config"] == _plain(preset.model_config)
+    steps = meta["provenance"]["steps"]
+    assert steps == preset.steps or f"--steps {steps}" in meta["provenance"]["command"]
