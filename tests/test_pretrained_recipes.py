@@ -5,18 +5,15 @@ than what is shipped (and the README's figures would describe another recipe).
 """
 
 import json
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from aigc_core.cli import _jsonable as _plain  # the CLI's own config -> JSON, as written into config.json
 from aigc_core.presets import get_preset
 
 FOLDERS = sorted(p.parent for p in (Path(__file__).resolve().parent.parent / "pretrained").glob("*/config.json"))
-
-
-def _plain(config: object) -> dict:
-    return json.loads(json.dumps(asdict(config)))  # type: ignore[call-overload]
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
