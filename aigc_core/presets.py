@@ -4,7 +4,7 @@ The CLI trains `pretrained/<name>` from these, and the Train page offers the sam
 README's commands and the app can never drift apart.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .classifier_trainer import ClassifierTrainConfig
@@ -102,6 +102,19 @@ PRESETS: dict[str, Preset] = {
         ),
     )
 }
+
+# The Train page samples from G's EMA. Its horizon, 1 / (1 - decay) steps, must stay short at a few steps per
+# second: with dcgan's 0.9999 (10,000 steps, some 20 minutes live) the grid would trail the network for a whole
+# lesson. A long recipe keeps its decay; live training caps it.
+LIVE_EMA = 0.999
+
+
+def live_train_config(config: Any) -> Any:
+    """A preset's training config as the Train page uses it: a GAN's EMA decay capped at LIVE_EMA."""
+    if isinstance(config, GANTrainConfig) and config.ema > LIVE_EMA:
+        return replace(config, ema=LIVE_EMA)
+    return config
+
 
 # What the Train page offers for live training: fast enough to show progress within a minute on 2 cores.
 LIVE_GAN_PRESETS = ("gan_mlp_live", "gan_seed_mlp", "dcgan", "gan_fast")

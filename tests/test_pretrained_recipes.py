@@ -30,3 +30,14 @@ def test_pretrained_configs_are_their_presets(folder):
     assert meta["model_config"] == _plain(preset.model_config)
     steps = meta["provenance"]["steps"]
     assert steps == preset.steps or f"--steps {steps}" in meta["provenance"]["command"]
+
+
+def test_live_training_caps_a_long_ema_and_keeps_the_rest():
+    from aigc_core.presets import LIVE_EMA, PRESETS, live_train_config
+
+    long = replace(get_preset("dcgan").train_config, ema=0.9999)
+    capped = live_train_config(long)
+    assert capped.ema == LIVE_EMA and replace(capped, ema=long.ema) == long  # only the decay changes
+    for name, preset in PRESETS.items():  # a short EMA, no EMA, VAEs and the classifier pass through unchanged
+        if getattr(preset.train_config, "ema", 0.0) <= LIVE_EMA:
+            assert live_train_config(preset.train_config) is preset.train_config, name

@@ -245,3 +245,18 @@ def test_quick_quality_estimate_is_recorded(monkeypatch):
     assert run.quality.last()["step"] == 1
     at.run()
     assert len(at.get("plotly_chart")) == 4  # the three live charts and the quality chart
+
+
+def test_a_long_recipe_ema_is_capped_for_live_training(monkeypatch):
+    """A recipe made for hours (EMA 0.9999: a 10,000-step horizon) would keep the live grid still for minutes."""
+    from dataclasses import replace
+
+    from aigc_core.presets import LIVE_EMA, PRESETS
+
+    recipe = PRESETS["dcgan"]
+    monkeypatch.setitem(PRESETS, "dcgan", replace(recipe, train_config=replace(recipe.train_config, ema=0.9999)))
+    at = _train_page()
+    at.selectbox(key="train_preset_gan").set_value("dcgan").run()
+    _click(at, "train_btn_step_g")
+    assert _run(at).trainer.iteration == 1 and _run(at).trainer.config.ema == LIVE_EMA
+    assert _run(at).trainer.config.r1_gamma == recipe.train_config.r1_gamma  # the rest is the recipe's

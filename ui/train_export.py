@@ -11,7 +11,7 @@ from aigc_core import images
 from aigc_core.checkpoints import checkpoint_zip, load_checkpoint_zip
 from aigc_core.errors import AigcError, CheckpointError
 from aigc_core.gan_trainer import GANTrainer
-from aigc_core.presets import get_preset
+from aigc_core.presets import get_preset, live_train_config
 from aigc_core.resume import train_config_from_dict, trainer_from_checkpoint
 from ui.i18n import t
 from ui.live import STATE, LiveRun, _new_run, current_run, sample_grid
@@ -75,6 +75,7 @@ def resume_from_zip(data: bytes, file_name: str) -> LiveRun:
             train_config = train_config_from_dict(family, checkpoint.train_config)
         except AigcError:
             train_config = preset.train_config  # weights are what matter; fall back to the preset's recipe
+    train_config = live_train_config(train_config)  # a long recipe's EMA would freeze the live grid
     trainer = trainer_from_checkpoint(checkpoint, train_config, device=device())
     values = {_key("family"): family, **preset_widget_values(family, preset_name),
               **train_widget_values(family, train_config), _key(f"{family}_z"): int(checkpoint.model.config.z_dim)}

@@ -16,7 +16,7 @@ import streamlit as st
 from aigc_core.gan_trainer import GANTrainConfig
 from aigc_core.losses import GAN_LOSSES
 from aigc_core.optim import MAX_LR, OPTIMIZERS, OptimizerConfig
-from aigc_core.presets import LIVE_GAN_PRESETS, get_preset
+from aigc_core.presets import LIVE_GAN_PRESETS, get_preset, live_train_config
 from aigc_core.vae_trainer import MAX_BETA, VAETrainConfig
 from ui.i18n import current_language, t
 from ui.models import available_pretrained
@@ -220,7 +220,7 @@ def sidebar_settings(run: LiveRun | None = None) -> Settings:
                              format_func=lambda s: t("train.seconds", s=s))
     _remember_widgets()
 
-    base = preset.train_config
+    base = live_train_config(preset.train_config)
     if run is not None and run.settings.preset == preset_name and run.family == family:
         base = run.trainer.config
     model_config = preset.model_config

@@ -118,9 +118,7 @@ def test_slow_motion_walkthrough(page, app_url, screenshot):
 def test_language_switch_keeps_a_trained_models_settings(page, app_url, screenshot):
     _open_train(page, app_url)
     sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.locator(".st-key-train_gan_loss").click()
-    page.get_by_role("option", name="Hinge").click()
-    wait_for_app(page)
+    _choose(page, "train_gan_loss", "Hinge")
     _click(page, "train_btn_step_g")
     assert _step(page) == 1
     sidebar.get_by_role("radio", name="中文").click()
@@ -141,10 +139,18 @@ def _set_number(page, key: str, value: str) -> None:
     wait_for_app(page)
 
 
-def _choose(page, key: str, option: str) -> None:
-    page.locator(f".st-key-{key}").click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_for_app(page)
+def _choose(page, key: str, option: str, attempts: int = 3) -> None:
+    """Pick an option in a select box and check that it took: on a busy machine a rerun that lands while the
+    list is open can close it, and the click then goes nowhere (CI saw a pick dropped this way)."""
+    combobox = page.locator(f".st-key-{key}").get_by_role("combobox")
+    for _ in range(attempts):
+        wait_for_app(page)
+        page.locator(f".st-key-{key}").click()
+        page.get_by_role("option", name=option, exact=True).click()
+        wait_for_app(page)
+        if combobox.input_value() == option:
+            return
+    raise AssertionError(f"{key}: the select box shows {combobox.input_value()!r}, not {option!r}")
 
 
 def test_divergence_then_a_vae(page, app_url, screenshot):
