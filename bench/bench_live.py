@@ -2,7 +2,7 @@
 
 "live" is the page's own path: `ui.live.train_slice` (`aigc_core.slicing.run_slice(trainer, slice)` on the page's
 thread policy, recording every step) followed by the redraw work of the
-live fragment (`ui.live.redraw_data`: fixed-noise sample grid, snapshot, chart data and Plotly figures, the
+live fragment (`ui.live_view.redraw_data`: fixed-noise sample grid, snapshot, chart data and Plotly figures, the
 diagram source) plus the serialisation it sends (the grid as an inline PNG, the figures' JSON as
 st.plotly_chart makes it). "bare" is `trainer.step()` in a loop. The two alternate in rounds so that
 background load hits both alike; each round starts from the same trainer state kind (a warm trainer).
@@ -34,7 +34,7 @@ from aigc_core.gan_trainer import GANTrainer  # noqa: E402
 from aigc_core.history import MetricHistory  # noqa: E402
 from aigc_core.mnist import load_mnist, to_tensor  # noqa: E402
 from aigc_core.presets import get_preset  # noqa: E402
-from ui import charts, i18n, live, slowmo, train_settings  # noqa: E402
+from ui import charts, i18n, live, live_view, slowmo, train_settings  # noqa: E402
 
 # Outside `streamlit run` every t() would log a "no script context" warning; in the app it is a dictionary
 # lookup. Give the page modules that lookup, so the bench times the redraw and not the warnings.
@@ -68,10 +68,10 @@ def bare(run: live.LiveRun, seconds: float) -> tuple[int, float]:
 
 def redraw(run: live.LiveRun) -> None:
     with live.training_threads():
-        data = live.redraw_data(run)
-    live.image_html(data.grid, "samples")  # the inline PNG the page sends
+        data = live_view.redraw_data(run)
+    live_view.image_html(data.grid, "samples")  # the inline PNG the page sends
     if data.recon is not None:
-        live.image_html(data.recon, "reconstructions")
+        live_view.image_html(data.recon, "reconstructions")
     for figure in [*data.figures, *([data.quality] if data.quality is not None else [])]:
         plotly.io.to_json(figure.to_dict(), validate=False)  # what st.plotly_chart sends
 

@@ -1,6 +1,6 @@
 """Train: a GAN or a VAE on MNIST, live. Set-up in the sidebar; controls, live view, slow motion, history and
-export in the main area. The logic lives in ui/live.py (the controller), ui/train_settings.py (the sidebar),
-ui/train_export.py (save and load) and ui/slowmo.py; the math in aigc_core."""
+export in the main area. The logic lives in ui/live.py (the controller), ui/live_view.py (what a redraw shows),
+ui/train_settings.py (the sidebar), ui/train_export.py (save and load) and ui/slowmo.py; the math in aigc_core."""
 
 import streamlit as st
 

@@ -230,7 +230,7 @@ def test_history_scrubs_through_snapshots():
 
 
 def test_quick_quality_estimate_is_recorded(monkeypatch):
-    from ui import live
+    from ui import live_view
     from ui.models import available_pretrained
 
     if "classifier" not in available_pretrained():
@@ -238,10 +238,10 @@ def test_quick_quality_estimate_is_recorded(monkeypatch):
     at = _train_page()
     _click(at, "train_btn_step_g")
     run = _run(at)
-    monkeypatch.setattr(live, "quick_score", lambda trainer, classifier: {
+    monkeypatch.setattr(live_view, "quick_score", lambda trainer, classifier: {
         "step": trainer.iteration, "classifier_score": 2.0, "fid": 300.0, "samples": 500})
-    monkeypatch.setattr(live, "_reference_ready", lambda classifier: True)
-    live.maybe_measure_quality(run, force=True)
+    monkeypatch.setattr(live_view, "_reference_ready", lambda classifier: True)
+    live_view.maybe_measure_quality(run, force=True)
     assert run.quality.last()["step"] == 1
     at.run()
     assert len(at.get("plotly_chart")) == 4  # the three live charts and the quality chart

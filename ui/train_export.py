@@ -14,7 +14,8 @@ from aigc_core.gan_trainer import GANTrainer
 from aigc_core.presets import get_preset, live_train_config
 from aigc_core.resume import train_config_from_dict, trainer_from_checkpoint
 from ui.i18n import t
-from ui.live import STATE, LiveRun, _new_run, current_run, sample_grid
+from ui.live import STATE, LiveRun, _new_run, current_run
+from ui.live_view import sample_grid
 from ui.models import device
 from ui.train_settings import FAMILIES, PRESETS, Settings, _key, _set_widgets, preset_widget_values, train_widget_values
 
