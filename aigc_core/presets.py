@@ -104,8 +104,8 @@ PRESETS: dict[str, Preset] = {
 }
 
 # The Train page samples from G's EMA. Its horizon, 1 / (1 - decay) steps, must stay short at a few steps per
-# second: with dcgan's 0.9999 (10,000 steps, some 20 minutes live) the grid would trail the network for a whole
-# lesson. A long recipe keeps its decay; live training caps it.
+# second: with a decay of 0.9999 (10,000 steps, some 20 minutes live) the grid would trail the network for a
+# whole lesson. A recipe made for hours (or an uploaded checkpoint) keeps its decay on disk; live training caps it.
 LIVE_EMA = 0.999
 
 

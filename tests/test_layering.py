@@ -30,3 +30,9 @@ def test_the_layering_check_sees_function_level_imports(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("def f():\n    import streamlit as st\n    from ui.i18n import t\n")
     assert _imported_modules(sample) == {"streamlit", "ui.i18n"}
+
+
+def test_the_share_codec_stays_pure():
+    """ui/share_codec.py parses untrusted URLs; it is tested on its own, so it must not need Streamlit or i18n."""
+    codec = CORE.parent / "ui" / "share_codec.py"
+    assert not {m for m in _imported_modules(codec) if m.split(".")[0] in {"streamlit", "ui"}}
