@@ -6,7 +6,8 @@ import streamlit as st
 
 from ui.i18n import t
 from ui.latent_models import SESSION, open_source, source_ids
-from ui.latent_panels import digit_panel, explore_panel, interpolation_panel, traversal_panel
+from ui.latent_panels import explore_panel, interpolation_panel, traversal_panel
+from ui.latent_upload import digit_panel
 
 st.title(t("latent.title"))
 st.markdown(t("latent.intro"))

@@ -1,4 +1,5 @@
-"""The Latent Explorer's panels: sliders over z, interpolation, traversal, the latent map, your own digit, repair.
+"""The Latent Explorer's panels: sliders over z, interpolation, traversal, the latent map (your own digit and
+repair are in ui/latent_upload.py).
 
 The code z of each model lives in ``st.session_state[Z_STATE][source.id]`` and is the single truth; sliders are
 views of it. Before a slider is drawn its value is synced from z, and a slider's ``on_change`` writes back into z;
@@ -18,7 +19,6 @@ import streamlit as st
 import torch
 
 from aigc_core import explorer, images, latent
-from aigc_core.errors import AigcError
 from ui.i18n import t
 from ui.latent_models import LatentSource, encoded_test_set, manifold_picture
 from ui.models import mnist
@@ -34,7 +34,7 @@ IMAGE_SCALE = 8  # 28 px -> 224 px, nearest neighbour
 TEST_SIZE = 10_000
 
 
-def _sid(source: LatentSource) -> str:
+def source_key(source: LatentSource) -> str:
     return "".join(c if c.isalnum() else "_" for c in source.id)
 
 
@@ -63,7 +63,7 @@ def _sync(key: str, value: float) -> None:
         st.session_state[key] = value
 
 
-def _png(picture: np.ndarray, scale: int) -> str:
+def png_uri(picture: np.ndarray, scale: int) -> str:
     """The picture as an inline PNG (data URI) for st.image. Not bytes: st.image serves bytes as a media file
     (re-encoded as JPEG) that the next slider move deletes, and a browser that fetches it a moment late gets a
     404; an inline image has nothing to fetch, and keeps its crisp pixels."""
@@ -103,7 +103,7 @@ def _on_reset(source: LatentSource) -> None:
     set_z(source, encoded.pca.mean.clone() if encoded is not None else torch.zeros(source.z_dim))
 
 
-def _go_to_test_digit(source: LatentSource, index: int) -> None:
+def _go_totest_digit(source: LatentSource, index: int) -> None:
     encoded = encoded_test_set(source)
     if encoded is not None and 0 <= index < len(encoded.mu):
         set_z(source, encoded.mu[index])
@@ -113,11 +113,11 @@ def _on_pick(source: LatentSource, chart_key: str) -> None:
     state = st.session_state.get(chart_key)
     picked = (state or {}).get("selection", {}).get("pick") or []
     if picked and "index" in picked[0]:
-        _go_to_test_digit(source, int(picked[0]["index"]))
+        _go_totest_digit(source, int(picked[0]["index"]))
 
 
 def _on_go(source: LatentSource, index_key: str) -> None:
-    _go_to_test_digit(source, int(st.session_state.get(index_key, 0)))
+    _go_totest_digit(source, int(st.session_state.get(index_key, 0)))
 
 
 # --- explore: sliders + image + map ---------------------------------------------------------------------------
@@ -125,7 +125,7 @@ def _on_go(source: LatentSource, index_key: str) -> None:
 
 @st.fragment
 def explore_panel(source: LatentSource) -> None:
-    sid = _sid(source)
+    sid = source_key(source)
     encoded = encoded_test_set(source)
     z = get_z(source)
     left, right = st.columns([2, 3], gap="large")
@@ -154,14 +154,14 @@ def explore_panel(source: LatentSource) -> None:
         z = get_z(source)
         picture = images.make_grid(source.decode(z[None]), nrow=1, padding=0)
         with st.container(key="lat_image"):
-            st.image(_png(picture, IMAGE_SCALE), caption=t("latent.image_caption", norm=float(z.norm())),
+            st.image(png_uri(picture, IMAGE_SCALE), caption=t("latent.image_caption", norm=float(z.norm())),
                      width=28 * IMAGE_SCALE)
         if encoded is not None:
             _latent_map(source, encoded, z)
 
 
 def _dim_sliders(source: LatentSource, z: torch.Tensor) -> None:
-    sid = _sid(source)
+    sid = source_key(source)
     dims = list(range(source.z_dim))
     if source.z_dim > MAX_SLIDERS:
         chosen = st.multiselect(
@@ -179,7 +179,7 @@ def _dim_sliders(source: LatentSource, z: torch.Tensor) -> None:
 
 
 def _direction_sliders(source: LatentSource, encoded: explorer.EncodedSet, z: torch.Tensor) -> None:
-    sid = _sid(source)
+    sid = source_key(source)
     count = min(PCA_SLIDERS, encoded.directions)
     coefficients = encoded.directions_from_code(z, count)
     ratios = encoded.pca.explained_variance_ratio
@@ -245,7 +245,7 @@ def map_spec(marks: list[tuple[float, float, str, str, str]], x_title: str, y_ti
 
 
 def _latent_map(source: LatentSource, encoded: explorer.EncodedSet, z: torch.Tensor) -> None:
-    sid = _sid(source)
+    sid = source_key(source)
     points = _pretrained_points(source.name, MAP_POINTS) if source.pretrained else _points(encoded, MAP_POINTS)
     two_d = source.z_dim == 2
     x_title, y_title = ("z1", "z2") if two_d else (t("latent.pc_axis", number=1), t("latent.pc_axis", number=2))
@@ -271,7 +271,7 @@ def _latent_map(source: LatentSource, encoded: explorer.EncodedSet, z: torch.Ten
 # --- interpolation -------------------------------------------------------------------------------------------
 
 
-def _test_digit(index: int) -> torch.Tensor:
+def test_digit(index: int) -> torch.Tensor:
     """Test image `index` as (1, 1, 28, 28) in [0, 1]."""
     from aigc_core.mnist import to_tensor
 
@@ -280,7 +280,7 @@ def _test_digit(index: int) -> torch.Tensor:
 
 @st.fragment
 def interpolation_panel(source: LatentSource) -> None:
-    sid = _sid(source)
+    sid = source_key(source)
     kinds = ["seeds", "digits"] if source.is_vae else ["seeds"]
     kind = st.segmented_control(t("latent.interp_between"), options=kinds, default="seeds", required=True,
                                 format_func=lambda k: t(f"latent.interp_{k}"), key=f"lat_interp_kind_{sid}") or "seeds"
@@ -288,9 +288,9 @@ def interpolation_panel(source: LatentSource) -> None:
     if kind == "digits":
         first = c1.number_input(t("latent.interp_digit_a"), 0, TEST_SIZE - 1, 3, key=f"lat_ia_{sid}")
         second = c2.number_input(t("latent.interp_digit_b"), 0, TEST_SIZE - 1, 2, key=f"lat_ib_{sid}")
-        pair = torch.cat([_test_digit(int(first)), _test_digit(int(second))])
+        pair = torch.cat([test_digit(int(first)), test_digit(int(second))])
         z0, z1 = source.encode(pair)[0]  # posterior means
-        st.image(_png(images.make_grid(pair, nrow=2, padding=1), 3), caption=t("latent.interp_endpoints"))
+        st.image(png_uri(images.make_grid(pair, nrow=2, padding=1), 3), caption=t("latent.interp_endpoints"))
     else:
         first = c1.number_input(t("latent.interp_seed_a"), 0, 2**31 - 1, 1, key=f"lat_sa_{sid}")
         second = c2.number_input(t("latent.interp_seed_b"), 0, 2**31 - 1, 2, key=f"lat_sb_{sid}")
@@ -302,7 +302,7 @@ def interpolation_panel(source: LatentSource) -> None:
         for row, name in enumerate(paths):
             st.markdown(f"**{t(f'latent.interp_{name}')}** — {t(f'latent.interp_{name}_help')}")
             strip = images.make_grid(decoded[row * steps : (row + 1) * steps], nrow=steps, padding=1)
-            st.image(_png(strip, 3))
+            st.image(png_uri(strip, 3))
     norms = pd.DataFrame({
         "t": np.linspace(0, 1, steps).tolist() * 2,
         "norm": torch.cat([paths["lerp"].norm(dim=1), paths["slerp"].norm(dim=1)]).tolist(),
@@ -321,7 +321,7 @@ def interpolation_panel(source: LatentSource) -> None:
 
 @st.fragment
 def traversal_panel(source: LatentSource) -> None:
-    sid = _sid(source)
+    sid = source_key(source)
     encoded = encoded_test_set(source)
     z = get_z(source)
     dims = list(range(source.z_dim))
@@ -342,7 +342,7 @@ def traversal_panel(source: LatentSource) -> None:
         codes = torch.cat([latent.traversal(z, dim, values) for dim in chosen])  # (rows * columns, D)
         grid = images.make_grid(source.decode(codes), nrow=columns, padding=1)
         with st.container(key="lat_traversal"):
-            st.image(_png(grid, 3), caption=t("latent.trav_rows", dims=", ".join(f"z{d + 1}" for d in chosen),
+            st.image(png_uri(grid, 3), caption=t("latent.trav_rows", dims=", ".join(f"z{d + 1}" for d in chosen),
                                                low=low, high=high))
     elif not chosen:
         st.info(t("latent.trav_pick"))
@@ -351,94 +351,4 @@ def traversal_panel(source: LatentSource) -> None:
         st.markdown(t("latent.manifold_text"))
         n = st.slider(t("latent.manifold_size"), 8, 25, 15, key=f"lat_msize_{sid}")
         with st.container(key="lat_manifold"):
-            st.image(_png(manifold_picture(source, n), 2), caption=t("latent.manifold_caption", n=n))
-
-
-# --- your own digit and repair --------------------------------------------------------------------------------
-
-
-def _on_move_to_upload(source: LatentSource) -> None:
-    upload = st.session_state.get(UPLOAD_STATE) or {}
-    code = (upload.get("code") or {}).get(source.id)
-    if code is not None:
-        set_z(source, torch.tensor(code))
-
-
-def digit_panel(source: LatentSource) -> None:
-    if not source.is_vae:
-        st.info(t("latent.digit_gan_info"))
-        return
-    st.markdown(t("latent.digit_intro"))
-    uploaded = st.file_uploader(t("latent.upload"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp"],
-                                key="lat_uploader", help=t("latent.upload_help"))
-    upload = st.session_state.get(UPLOAD_STATE)
-    if uploaded is not None and (upload is None or upload.get("file_id") != uploaded.file_id):
-        try:
-            digit = images.preprocess_digit(uploaded.getvalue())
-        except AigcError as exc:
-            st.error(t("latent.upload_error", message=str(exc)))
-            upload = None
-        else:
-            upload = {"file_id": uploaded.file_id, "name": uploaded.name, "digit": digit, "code": {}}
-            st.session_state[UPLOAD_STATE] = upload
-    if uploaded is None and upload is not None:
-        st.session_state.pop(UPLOAD_STATE, None)  # the user removed the file
-        upload = None
-    if upload is not None:
-        _show_upload(source, upload, uploaded)
-    st.divider()
-    repair_panel(source, upload)
-
-
-def _show_upload(source: LatentSource, upload: dict, uploaded) -> None:
-    x = torch.from_numpy(upload["digit"]).reshape(1, 1, 28, 28)
-    mu, logvar = source.encode(x)
-    upload["code"][source.id] = mu[0].tolist()
-    recon = source.decode(mu)
-    c1, c2, c3, c4 = st.columns(4)
-    if uploaded is not None:
-        c1.image(uploaded.getvalue(), caption=t("latent.upload_original"), width=140)
-    with c2.container(key="lat_upload_digit"):
-        st.image(_png(images.make_grid(x, 1, padding=0), 5), caption=t("latent.upload_mnist"))
-    with c3.container(key="lat_upload_recon"):
-        st.image(_png(images.make_grid(recon, 1, padding=0), 5), caption=t("latent.upload_recon"))
-    encoded = encoded_test_set(source)
-    with c4:
-        shown = ", ".join(f"{v:+.2f}" for v in mu[0][:4].tolist()) + (" …" if source.z_dim > 4 else "")
-        st.markdown(t("latent.upload_code", code=shown, sigma=float(torch.exp(0.5 * logvar).mean())))
-        if encoded is not None:
-            nearest = encoded.nearest(tuple(encoded.to_plane(mu)[0].tolist()))
-            st.markdown(t("latent.upload_nearest", digit=int(encoded.labels[nearest]), index=nearest))
-        st.button(t("latent.upload_move"), key=f"lat_upload_move_{_sid(source)}", on_click=_on_move_to_upload,
-                  args=(source,), help=t("latent.upload_move_help"))
-
-
-@st.fragment
-def repair_panel(source: LatentSource, upload: dict | None) -> None:
-    sid = _sid(source)
-    st.subheader(t("latent.repair_heading"))
-    st.markdown(t("latent.repair_intro"))
-    options = (["upload"] if upload is not None else []) + ["test"]
-    c1, c2, c3, c4 = st.columns(4)
-    which = c1.segmented_control(t("latent.repair_source"), options=options, default=options[0], required=True,
-                                 format_func=lambda o: t(f"latent.repair_{o}"),
-                                 # A new widget once a digit is uploaded, so that it starts on "yours".
-                                 key=f"lat_rsrc_{sid}_{options[0]}") or options[0]
-    if which == "upload" and upload is not None:
-        x = torch.from_numpy(upload["digit"])
-    else:
-        index = c2.number_input(t("latent.repair_index"), 0, TEST_SIZE - 1, 7, key=f"lat_ridx_{sid}")
-        x = _test_digit(int(index))[0, 0]
-    region = c3.selectbox(t("latent.repair_region"), options=list(images.MASK_REGIONS), index=0,
-                          format_func=lambda r: t(f"latent.region_{r}"), key=f"lat_rregion_{sid}")
-    iterations = c4.slider(t("latent.repair_iterations"), 1, 50, 20, key=f"lat_riter_{sid}")
-    _, mask = images.mask_image(x, region)
-    steps = explorer.repair(source.model, x, mask, iterations)  # type: ignore[arg-type]
-    picks = sorted({0, 1, 2, 5, 10, 20, iterations} & set(range(iterations + 1)))
-    strip = torch.stack([steps[i] for i in picks] + [x]).unsqueeze(1)
-    with st.container(key="lat_repair"):
-        st.image(_png(images.make_grid(strip, nrow=len(picks) + 1, padding=1), 4),
-                 caption=t("latent.repair_caption", steps=", ".join(str(i) for i in picks)))
-    before = explorer.masked_error(x, steps[0], mask)
-    after = explorer.masked_error(x, steps[-1], mask)
-    st.markdown(t("latent.repair_error", before=before, after=after))
+            st.image(png_uri(manifold_picture(source, n), 2), caption=t("latent.manifold_caption", n=n))

@@ -116,7 +116,7 @@ def advance(state: LessonState) -> None:
 
 def _png(picture, scale: int) -> str:
     """An inline PNG for st.image: the lesson's strips change while it runs, and a media file replaced by the
-    next slice would answer a late browser with a 404 (see ui/latent_panels._png)."""
+    next slice would answer a late browser with a 404 (see ui/latent_panels.png_uri)."""
     return images.to_png_data_uri(images.upscale(picture, scale))
 
 
