@@ -153,6 +153,11 @@ def _choose(page, key: str, option: str, attempts: int = 3) -> None:
     raise AssertionError(f"{key}: the select box shows {combobox.input_value()!r}, not {option!r}")
 
 
+def _wait_for_charts(page, count: int) -> None:
+    """Until `count` Plotly charts are drawn: Streamlit shows a grey placeholder while a chart's bundle loads."""
+    page.wait_for_function("n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=count)
+
+
 def test_divergence_then_a_vae(page, app_url, screenshot):
     _open_train(page, app_url)
     sidebar = page.locator('[data-testid="stSidebar"]')
@@ -165,6 +170,7 @@ def test_divergence_then_a_vae(page, app_url, screenshot):
     wait_for_app(page)
     assert page.get_by_text("learning rate 10 times smaller").count() == 1
     page.locator(".st-key-train_btn_start button", has_text="Start").wait_for()  # paused, not crashed
+    _wait_for_charts(page, 3)  # the loss, D-output and gradient charts, drawn (not grey placeholders)
     screenshot("train_diverged_en")
     _assert_clean(page)
 
