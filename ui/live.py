@@ -34,7 +34,7 @@ from ui import limits, parking
 from ui import live_view as view
 from ui.i18n import t
 from ui.models import device, mnist, try_pretrained
-from ui.train_settings import DEFAULT_SLICE, SAVED, Settings, _get, _key, _set_widgets
+from ui.train_settings import DEFAULT_SLICE, SAVED, Settings, _get, _key, set_widgets
 
 STATE = "train_run"
 LIMIT_MESSAGE = "train_limit_message"  # why Start was refused (a per-session cap), shown once above the controls
@@ -83,7 +83,7 @@ class LiveRun:
         return self.trainer.iteration > 0 or len(self.history) > 0
 
 
-def _new_run(settings: Settings, trainer: Any, origin: str, origin_name: str = "") -> LiveRun:
+def new_run(settings: Settings, trainer: Any, origin: str, origin_name: str = "") -> LiveRun:
     family = "gan" if isinstance(trainer, GANTrainer) else "vae"
     history = MetricHistory(GAN_FIELDS, ("phase",)) if family == "gan" else MetricHistory(VAE_FIELDS)
     run = LiveRun(settings=settings, trainer=trainer, origin=origin, origin_name=origin_name,
@@ -104,10 +104,10 @@ def build_run(settings: Settings) -> LiveRun:
             raise CheckpointError(error or settings.preset)
         trainer = trainer_from_checkpoint(checkpoint, settings.train_config, device=device())
         limits.enforce(model=trainer.model)
-        return _new_run(settings, trainer, "pretrained", settings.preset)
+        return new_run(settings, trainer, "pretrained", settings.preset)
     trainer = build_trainer(settings.model_config, settings.train_config, device=device())
     limits.enforce(model=trainer.model)
-    return _new_run(settings, trainer, "scratch")
+    return new_run(settings, trainer, "scratch")
 
 
 def current_run() -> LiveRun | None:
@@ -151,7 +151,7 @@ def restore_after_reload(*, on_train_page: bool = True) -> None:
     run = current_run()
     if outcome == "restored" and run is not None:
         run.running = False  # the old tab's last slice may still be ending; Start continues from here
-        _set_widgets(run.widget_values)
+        set_widgets(run.widget_values)
         steps = f"{run.trainer.iteration:,}"
         if on_train_page:
             st.success(t("train.restored", steps=steps), icon=":material/restore:")
@@ -180,7 +180,7 @@ def _confirm_rebuild() -> None:
 def _keep_current() -> None:
     run = current_run()
     if run is not None:
-        _set_widgets(run.widget_values)
+        set_widgets(run.widget_values)
 
 
 def pending_panel(run: LiveRun) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.i18n import t
-from ui.mermaid import MERMAID_STATIC_PATH, _static_url
+from ui.mermaid import MERMAID_STATIC_PATH, static_url
 
 _HTML = '<div class="live-diagram" data-status="loading"></div>'
 _CSS = """
@@ -86,7 +86,7 @@ def live_mermaid(source: str, *, key: str, height: int | str = "content") -> Non
         _component(
             data={
                 "source": source,
-                "script": _static_url(MERMAID_STATIC_PATH),
+                "script": static_url(MERMAID_STATIC_PATH),
                 "loading": t("common.mermaid_loading"),
                 "load_failed": t("common.mermaid_load_failed"),
                 "error": t("common.mermaid_error"),

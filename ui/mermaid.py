@@ -74,7 +74,7 @@ def _js_string(value: str) -> str:
     return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _static_url(path: str) -> str:
+def static_url(path: str) -> str:
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     return f"/{base}/{path}" if base else f"/{path}"
 
@@ -95,7 +95,7 @@ def mermaid_html(source: str, *, uid: str = "diagram", dark: bool = False) -> st
         loading=html.escape(t("common.mermaid_loading")),
         load_failed=_js_string(t("common.mermaid_load_failed")),
         error_title=_js_string(t("common.mermaid_error")),
-        script_src=html.escape(_static_url(MERMAID_STATIC_PATH), quote=True),
+        script_src=html.escape(static_url(MERMAID_STATIC_PATH), quote=True),
         source=_js_string(source),
         uid=safe_uid,
     )

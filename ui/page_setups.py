@@ -157,8 +157,8 @@ def train_link_in() -> None:
     preset = str(parse_setup(_train_setup()[:1], params)[0]["preset"])
     values, notices = parse_setup(train_schema_for(preset), params)  # defaults: this preset's settings
     family = _train_presets()[preset]
-    ts._set_widgets(ts.preset_widget_values(family, preset))  # everything not in the link: the preset's
-    ts._set_widgets(_train_widget_values(family, values))
+    ts.set_widgets(ts.preset_widget_values(family, preset))  # everything not in the link: the preset's
+    ts.set_widgets(_train_widget_values(family, values))
     show_notices(notices)
 
 

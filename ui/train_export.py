@@ -14,10 +14,10 @@ from aigc_core.gan_trainer import GANTrainer
 from aigc_core.presets import get_preset, live_train_config
 from aigc_core.resume import train_config_from_dict, trainer_from_checkpoint
 from ui.i18n import t
-from ui.live import STATE, LiveRun, _new_run, current_run
+from ui.live import STATE, LiveRun, current_run, new_run
 from ui.live_view import sample_grid
 from ui.models import device
-from ui.train_settings import FAMILIES, PRESETS, Settings, _key, _set_widgets, preset_widget_values, train_widget_values
+from ui.train_settings import FAMILIES, PRESETS, Settings, _key, preset_widget_values, set_widgets, train_widget_values
 
 
 def checkpoint_bytes(run: LiveRun) -> bytes:
@@ -80,9 +80,9 @@ def resume_from_zip(data: bytes, file_name: str) -> LiveRun:
     trainer = trainer_from_checkpoint(checkpoint, train_config, device=device())
     values = {_key("family"): family, **preset_widget_values(family, preset_name),
               **train_widget_values(family, train_config), _key(f"{family}_z"): int(checkpoint.model.config.z_dim)}
-    _set_widgets(values)
+    set_widgets(values)
     settings = Settings(family, preset_name, "scratch", checkpoint.model.config, train_config)
-    run = _new_run(settings, trainer, "upload", file_name)
+    run = new_run(settings, trainer, "upload", file_name)
     # What the sidebar will read back for these widget values: so it does not ask to rebuild.
     model_config = preset.model_config if preset.model_config.z_dim == checkpoint.model.config.z_dim else replace(
         preset.model_config, z_dim=int(checkpoint.model.config.z_dim))

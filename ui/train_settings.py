@@ -96,7 +96,7 @@ def train_widget_values(family: str, config: GANTrainConfig | VAETrainConfig) ->
     return values
 
 
-def _set_widgets(values: dict[str, Any]) -> None:
+def set_widgets(values: dict[str, Any]) -> None:
     """Write widget values (only from callbacks or before the widgets are drawn) and remember them."""
     for key, value in values.items():
         st.session_state[_wkey(key)] = value
@@ -120,7 +120,7 @@ def _ensure_defaults() -> None:
 def _on_family_or_preset() -> None:
     family = _get(_key("family"))
     preset_name = _get(_key(f"preset_{family}"), PRESETS[family][0])
-    _set_widgets(preset_widget_values(family, preset_name))
+    set_widgets(preset_widget_values(family, preset_name))
 
 
 WIDGETS = frozenset(
