@@ -64,7 +64,7 @@ class ClassifierTrainer:
         self.rng = torch.Generator().manual_seed(config.seed)
         self.optimizers = {"classifier": build_optimizer(model.parameters(), config.optim)}
         self.iteration = 0
-        self.guard = DivergenceGuard(self.model, self.optimizers)
+        self.guard = DivergenceGuard(self.model, self.optimizers, owner=self, counters=("iteration",))
 
     def step(self) -> ClassifierStats:
         start = time.perf_counter()

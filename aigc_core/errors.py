@@ -22,4 +22,13 @@ class ConfigError(AigcError):
 
 
 class TrainingDiverged(AigcError):
-    """A loss or gradient became NaN/inf; the trainer has restored the last finite weights."""
+    """A loss or gradient became NaN/inf; the trainer has restored the last finite weights.
+
+    `step` is the step that diverged; `restored_step` the step whose weights (and step counters) the trainer
+    went back to, or None when the failed update was simply not applied.
+    """
+
+    def __init__(self, message: str, step: int | None = None, restored_step: int | None = None) -> None:
+        super().__init__(message)
+        self.step = step
+        self.restored_step = restored_step

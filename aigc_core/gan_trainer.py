@@ -129,7 +129,8 @@ class GANTrainer:
         self.last = GANStats(0, 0, "both", _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, 0.0)
         # The EMA generator is rolled back with the model: it has averaged in the blown-up weights too.
         extras = {"ema_generator": self.ema_generator} if self.ema_generator is not None else {}
-        self.guard = DivergenceGuard(self.model, self.optimizers, extras=extras)
+        self.guard = DivergenceGuard(self.model, self.optimizers, extras=extras, owner=self,
+                                     counters=("iteration", "d_updates"))
 
     # -- configuration -------------------------------------------------------------------------
     def update_config(self, config: GANTrainConfig) -> None:

@@ -26,7 +26,11 @@ def all_finite(module: nn.Module) -> bool:
 
 
 class DivergenceGuard:
-    """Snapshots model + optimizers (+ `extras`, e.g. an EMA generator) every `every` steps while all is finite."""
+    """Snapshots model + optimizers (+ `extras`, e.g. an EMA generator) every `every` steps while all is finite.
+
+    `counters` names integer attributes of `owner` (the trainer's step counters) that are snapshotted and
+    restored with the weights: after a rollback the trainer's step count is that of the weights it holds.
+    """
 
     def __init__(
         self,
@@ -34,10 +38,16 @@ class DivergenceGuard:
         optimizers: dict[str, torch.optim.Optimizer],
         every: int = 100,
         extras: dict[str, nn.Module] | None = None,
+        owner: object | None = None,
+        counters: tuple[str, ...] = (),
     ) -> None:
+        if counters and owner is None:
+            raise ValueError("counters need the owner that holds them")
         self.model = model
         self.optimizers = optimizers  # the trainer's own dict: optimizers it replaces later are seen here
         self.extras = extras if extras is not None else {}  # modules restored together with the model
+        self.owner = owner
+        self.counters = counters
         self.every = every
         self._snapshot: tuple | None = None  # confirmed: a finite loss was computed from it
         self._pending: tuple | None = None  # taken, not yet confirmed
@@ -51,7 +61,8 @@ class DivergenceGuard:
         extra_state = {name: copy.deepcopy(m.state_dict()) for name, m in self.extras.items()}
         # Keep the optimizer object with its state: one replaced since (new kind) must not get a foreign state.
         optim_state = {name: (opt, copy.deepcopy(opt.state_dict())) for name, opt in self.optimizers.items()}
-        self._pending = (model_state, extra_state, optim_state, step)
+        counter_state = {name: int(getattr(self.owner, name)) for name in self.counters}
+        self._pending = (model_state, extra_state, optim_state, counter_state, step)
 
     def maybe_take(self, step: int) -> None:
         if step % self.every == 0:
@@ -62,21 +73,27 @@ class DivergenceGuard:
         if math.isfinite(value):
             if self._pending is not None:  # a finite value computed from the pending state confirms it
                 self._snapshot, self._pending = self._pending, None
-                self.snapshot_step = self._snapshot[3]
+                self.snapshot_step = self._snapshot[-1]
             return
         self._pending = None
+        restored_step: int | None = None
         if self._snapshot is not None:
             self.restore()
-            restored = f" Weights were restored from step {self.snapshot_step}, the last state known to be good."
+            restored_step = self.snapshot_step
+            restored = f" Weights were restored from step {restored_step}, the last state known to be good."
         else:
             restored = " The update was not applied, so the weights are the last finite ones."
-        raise TrainingDiverged(f"Training diverged at step {step}: {what} became {value}.{restored} {ADVICE}")
+        raise TrainingDiverged(f"Training diverged at step {step}: {what} became {value}.{restored} {ADVICE}",
+                               step=step, restored_step=restored_step)
 
     def restore(self) -> None:
-        """Load the confirmed snapshot. Optimizer hyperparameters (lr, betas) stay as currently configured."""
+        """Load the confirmed snapshot, step counters included. Optimizer hyperparameters (lr, betas) stay as
+        currently configured."""
         assert self._snapshot is not None
-        model_state, extra_state, optim_state, _ = self._snapshot
+        model_state, extra_state, optim_state, counter_state, _ = self._snapshot
         self.model.load_state_dict(model_state)
+        for name, value in counter_state.items():
+            setattr(self.owner, name, value)
         for name, module in self.extras.items():
             if name in extra_state:
                 module.load_state_dict(extra_state[name])

@@ -57,6 +57,23 @@ class MetricHistory:
             self._text[name].extend(str(row.get(name, "")) for row in rows)
         self._size = needed
 
+    def drop_after(self, step: float, column: str = "step") -> int:
+        """Forget the records whose `column` is above `step` (a trainer rolled back after a divergence and will
+        redo those steps); returns how many were dropped. Records are in step order, so the tail goes."""
+        values = self._data[self.numeric.index(column), : self._size]
+        if not self._size or values[-1] <= step:  # the usual case, checked before every slice: nothing to drop
+            return 0
+        later = np.flatnonzero(values > step)
+        if not later.size:
+            return 0
+        keep = int(later[0])
+        dropped = self._size - keep
+        self._data[:, keep : self._size] = np.nan
+        for name in self.text:
+            del self._text[name][keep:]
+        self._size = keep
+        return dropped
+
     def column(self, name: str) -> np.ndarray:
         """A read-only view of one numeric column (length len(self))."""
         view = self._data[self.numeric.index(name), : self._size]
@@ -143,6 +160,10 @@ class SnapshotTimeline:
             first, rest = self.items[0], self.items[1:]
             self.items = [first] + rest[1::2]
             self.every *= 2
+
+    def drop_after(self, step: int) -> None:
+        """Forget the snapshots taken after `step` (the trainer went back to it after a divergence)."""
+        self.items = [item for item in self.items if item[0] <= step]
 
     def steps(self) -> list[int]:
         return [step for step, _ in self.items]

@@ -68,7 +68,7 @@ class VAETrainer:
         self.iteration = 0
         nan = float("nan")
         self.last = VAEStats(0, nan, nan, nan, nan, 0.0)
-        self.guard = DivergenceGuard(self.model, self.optimizers)
+        self.guard = DivergenceGuard(self.model, self.optimizers, owner=self, counters=("iteration",))
 
     def update_config(self, config: VAETrainConfig) -> None:
         config.validate()

@@ -38,11 +38,8 @@ with tab_slow:
     elif run.running:
         st.info(t("train.slowmo_pause_first"))
     else:
-        def _diverged(exc: Exception) -> None:
-            run.diverged = str(exc)
-
         slow_motion_panel(run.trainer, "train", on_iteration=lambda stats: live.record_steps(run, [stats], "both"),
-                          on_diverged=_diverged)
+                          on_diverged=lambda exc: live.note_divergence(run, exc))
 with tab_history:
     live.history_panel(run)
 with tab_export:

@@ -67,3 +67,22 @@ def test_snapshots_thin_out_evenly():
     assert steps[0] == 0 and steps == sorted(steps)
     gaps = np.diff(steps)
     assert gaps.min() >= 10 and timeline.every > 10
+
+
+def test_drop_after_forgets_the_rolled_back_tail():
+    """After a divergence the trainer goes back to step 40: the records (and snapshots) after it are to be redone."""
+    history = _filled(100)
+    assert history.drop_after(99) == 0 and len(history) == 100
+    assert history.drop_after(40) == 59
+    assert len(history) == 41 and history.last() == {"step": 40.0, "loss": 20.0, "phase": "both"}
+    history.extend({"step": 41 + i, "loss": -1.0, "phase": "g"} for i in range(3))  # the redone steps follow on
+    np.testing.assert_array_equal(history.column("step"), np.arange(44))
+    rows = list(csv.reader(io.StringIO(history.to_csv().decode())))
+    assert len(rows) == 45 and rows[-1] == ["43", "-1", "g"]
+    assert history.downsampled(10)["step"].max() < 44
+
+    timeline = SnapshotTimeline(every=10)
+    for step in range(0, 100, 10):
+        timeline.add(step, step)
+    timeline.drop_after(40)
+    assert timeline.steps() == [0, 10, 20, 30, 40] and timeline.due(50) and not timeline.due(45)

@@ -273,6 +273,8 @@ def test_history_thins_but_keeps_the_newest_row():
     assert len(history) <= 10 and history.step[-1] == 25 and history.step == sorted(history.step)
     history.record(25, 9.0, 9.0, 9.0, 9.0)  # no training since the last row: refreshed, not added
     assert history.step.count(25) == 1 and history.d_loss[-1] == 9.0
+    history.record(20, 3.0, 3.0, 3.0, 3.0)  # the trainer rolled back to step 20 after a divergence
+    assert history.step[-1] == 20 and history.step == sorted(history.step) and history.d_loss[-1] == 3.0
 
 
 def test_mean_losses_skip_missing_values():

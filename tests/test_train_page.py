@@ -111,6 +111,11 @@ def test_divergence_pauses_keeps_finite_weights_and_the_app_alive():
     assert any("Training stopped" in e.value for e in at.error)
     assert "learning rate 10 times smaller" in _texts(at)
     assert all(bool(torch.isfinite(p).all()) for p in run.trainer.model.parameters())
+    # The step counter is that of the restored weights; the diverged tail stays on the charts while paused.
+    restored = run.trainer.iteration
+    assert restored == run.rolled_back_to and f"restored from step {restored}" in run.diverged
+    tail = run.history.column("step")
+    assert len(tail) and tail.max() > restored
     # The student follows the advice: a sane learning rate, and training goes on with the same model.
     for net in ("g", "d"):
         at.selectbox(key=f"train_{net}_opt").set_value("adam")
@@ -118,6 +123,10 @@ def test_divergence_pauses_keeps_finite_weights_and_the_app_alive():
     at.run()
     _click(at, "train_btn_step_g")
     assert _run(at) is run and not run.diverged
+    # ...and the steps it redoes replace the diverged ones: one record per step, in order, up to the trainer's.
+    steps = run.history.column("step")
+    assert run.trainer.iteration == restored + 1 and steps.max() == restored + 1
+    assert (steps[1:] > steps[:-1]).all() and run.rolled_back_to is None
 
 
 def test_export_and_upload_round_trip():

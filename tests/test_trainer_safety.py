@@ -123,16 +123,18 @@ def test_gan_divergence_restores_good_weights_and_can_continue(signed, loss):
 
 def test_divergence_rolls_back_to_the_latest_confirmed_snapshot(signed):
     """A NaN batch after 103 good iterations: the snapshot of step 100 (confirmed by the finite losses that followed)
-    is restored, the optimizers' state with it, and training continues once the data is healthy again."""
+    is restored, the optimizers' state and the step counters with it, and training continues from step 100 once
+    the data is healthy again (the step count always belongs to the weights the trainer holds)."""
     source = NaNAfter(signed, good=103)
     trainer = build_trainer(ARTICLE_GAN, GANTrainConfig(batch_size=4), source=source)
     at_100 = None
-    with pytest.raises(TrainingDiverged, match=r"at step 103: the discriminator loss became nan\. Weights were restored from step 100"):
+    with pytest.raises(TrainingDiverged, match=r"at step 103: the discriminator loss became nan\. Weights were restored from step 100") as info:
         for _ in range(200):
             trainer.step()
             if trainer.iteration == 100:
                 at_100 = (state(trainer.model), copy.deepcopy({k: v.state_dict() for k, v in trainer.optimizers.items()}))
-    assert trainer.iteration == 103
+    assert (info.value.step, info.value.restored_step) == (103, 100)
+    assert (trainer.iteration, trainer.d_updates) == (100, 100)
     assert same(state(trainer.model), at_100[0])
     for name, optimizer in trainer.optimizers.items():
         saved = at_100[1][name]["state"]
@@ -140,12 +142,12 @@ def test_divergence_rolls_back_to_the_latest_confirmed_snapshot(signed):
             for n, t in values.items():
                 assert torch.equal(t, saved[key][n]), (name, key, n)
     # a second failure restores the same snapshot again (the snapshot is not aliased by the optimizer)
-    with pytest.raises(TrainingDiverged, match="restored from step 100"):
+    with pytest.raises(TrainingDiverged, match=r"at step 100: .* restored from step 100"):
         trainer.step()
-    assert same(state(trainer.model), at_100[0])
+    assert same(state(trainer.model), at_100[0]) and trainer.iteration == 100
     source.heal()
     trainer.step()
-    assert trainer.iteration == 104 and finite(trainer.model)
+    assert trainer.iteration == 101 and trainer.d_updates == 101 and finite(trainer.model)
 
 
 def test_divergence_keeps_current_optimizer_settings(signed):
@@ -176,10 +178,11 @@ def test_vae_and_classifier_divergence(unit):
         build_trainer(SMALL_CLASSIFIER, ClassifierTrainConfig(batch_size=8, optim=huge), source=unit),
     ):
         initial = state(trainer.model)
-        with pytest.raises(TrainingDiverged, match="restored from step 0"):
+        with pytest.raises(TrainingDiverged, match="restored from step 0") as info:
             for _ in range(200):
                 trainer.step()
         assert finite(trainer.model) and same(state(trainer.model), initial)
+        assert info.value.restored_step == 0 and info.value.step > 0 and trainer.iteration == 0
         gentle = dataclasses.replace(trainer.config, optim=OptimizerConfig(kind="adam", lr=1e-4, beta1=0.9))
         if isinstance(trainer, VAETrainer):
             trainer.update_config(gentle)

@@ -64,6 +64,7 @@ class LiveRun:
     images_seen: int = 0
     rate: float = math.nan  # steps per wall-clock second while running
     diverged: str | None = None
+    rolled_back_to: int | None = None  # the step a divergence rolled the trainer back to, until training goes on
     last_action: str = ""  # "d", "g", "both" or "" (what the diagram highlights)
     quality_error: str | None = None
     last_quality_at: float = 0.0  # training seconds at the last quality estimate
@@ -200,6 +201,7 @@ def record_steps(run: LiveRun, records: list, action: str) -> None:
     """Add step records to the history (before any Streamlit call, so an interrupted redraw loses nothing)."""
     if not records:
         return
+    _forget_rolled_back(run)
     run.history.extend(records)
     cfg = run.trainer.config
     if run.family == "gan":
@@ -208,6 +210,25 @@ def record_steps(run: LiveRun, records: list, action: str) -> None:
         per_record = cfg.batch_size
     run.images_seen += per_record * len(records)
     run.last_action = action
+
+
+def note_divergence(run: LiveRun, exc: TrainingDiverged) -> None:
+    """Pause the run and keep the message. The trainer went back to an earlier step: the diverged tail stays on
+    the charts while the run is paused (that is the lesson) and is forgotten by the next steps recorded."""
+    run.running = False
+    run.diverged = str(exc)
+    if exc.restored_step is not None:
+        run.rolled_back_to = exc.restored_step
+
+
+def _forget_rolled_back(run: LiveRun) -> None:
+    """The records after the step the trainer went back to are being redone: drop the old ones."""
+    if run.rolled_back_to is None:
+        return
+    step, run.rolled_back_to = run.rolled_back_to, None
+    run.history.drop_after(step)
+    run.quality.drop_after(step)
+    run.snapshots.drop_after(step)
 
 
 def training_threads() -> contextlib.AbstractContextManager:
@@ -229,8 +250,7 @@ def train_slice(run: LiveRun, seconds: float) -> bool:
     record_steps(run, records, "both")
     run.train_seconds += time.perf_counter() - start
     if diverged is not None:
-        run.running = False
-        run.diverged = str(diverged)
+        note_divergence(run, diverged)
         return True
     return False
 
@@ -246,8 +266,7 @@ def _single(run: LiveRun, what: str) -> None:
             stats = run.trainer.step()
         record_steps(run, [stats], what)
     except TrainingDiverged as exc:
-        run.running = False
-        run.diverged = str(exc)
+        note_divergence(run, exc)
     run.train_seconds += time.perf_counter() - start
 
 

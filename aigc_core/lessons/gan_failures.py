@@ -214,7 +214,7 @@ class Divergence(Lesson):
             try:
                 self.records.append(_gan_record("sgd", trainer.step()))
             except TrainingDiverged as exc:
-                diverged_at, message = trainer.iteration, str(exc)
+                diverged_at, message = exc.step, str(exc)
                 break
             yield
         self.units = self.max_steps  # the rest of this arm's budget is not needed

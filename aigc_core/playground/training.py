@@ -175,6 +175,10 @@ class History:
         return len(self.step)  # type: ignore[arg-type]
 
     def record(self, step: int, d_loss: float, g_loss: float, kl: float, js: float) -> None:
+        later = next((i for i, s in enumerate(self.step) if s > step), None)  # type: ignore[arg-type]
+        if later is not None:  # the trainer rolled back after a divergence: those rows are to be redone
+            for name in ("step", "d_loss", "g_loss", "kl", "js"):
+                del getattr(self, name)[later:]
         if self.step and step == self.step[-1]:  # a redraw without training: refresh the row
             for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("kl", kl), ("js", js)):
                 getattr(self, name)[-1] = value
