@@ -17,7 +17,7 @@ import torch
 from . import losses
 from .errors import ConfigError
 from .guard import DivergenceGuard
-from .models.gan import GAN
+from .models.gan import GAN, MinibatchStd
 from .optim import OptimizerConfig, apply_settings, build_optimizer, clip_and_measure, cosine_lr
 
 FIXED_NOISE_SIZE = 64
@@ -124,6 +124,8 @@ class GANTrainer:
             "d": build_optimizer(model.discriminator.parameters(), config.d_optim),
         }
         self.ema_generator = copy.deepcopy(model.generator).requires_grad_(False) if config.ema > 0 else None
+        # Minibatch-std layers look across samples: a joint [real; fake] pass is only fair if no group straddles both.
+        self._mbstd_layers = [m for m in model.discriminator.modules() if isinstance(m, MinibatchStd)]
         self.iteration = 0
         self.d_updates = 0
         self.last = GANStats(0, 0, "both", _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, 0.0)
@@ -179,8 +181,11 @@ class GANTrainer:
         if p.network == "d":
             if self._r1_due():
                 p.real.requires_grad_(True)  # R1 needs ∇ₓD(x) on the real half
-            scores = discriminator(torch.cat([p.real, p.fake]))  # one pass over (2B, ...)
-            p.real_scores, p.fake_scores = scores[: len(p.real)], scores[len(p.real) :]
+            if self._joint_pass_is_fair(len(p.real)):
+                scores = discriminator(torch.cat([p.real, p.fake]))  # one pass over (2B, ...)
+                p.real_scores, p.fake_scores = scores[: len(p.real)], scores[len(p.real) :]
+            else:
+                p.real_scores, p.fake_scores = discriminator(p.real), discriminator(p.fake)
             return
         # Gradients will flow through D into G, but D is not updated: build the graph without D's weights.
         discriminator.requires_grad_(False)
@@ -188,6 +193,10 @@ class GANTrainer:
             p.fake_scores = discriminator(p.fake)
         finally:
             discriminator.requires_grad_(True)
+
+    def _joint_pass_is_fair(self, half: int) -> bool:
+        """Whether D may score real and fake in one pass: nothing in D mixes samples across the two halves."""
+        return all(layer.keeps_halves_apart(half) for layer in self._mbstd_layers)
 
     def compute_loss(self, p: "UpdatePass") -> None:
         """Phase 4: the loss of the network being updated (refuses a non-finite value)."""

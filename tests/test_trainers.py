@@ -302,3 +302,17 @@ def test_vae_sample_and_reconstruct(unit):
     conv = build_trainer(VAEConvConfig(z_dim=3, width=4), VAETrainConfig(batch_size=8), source=unit)
     conv.step()
     assert conv.sample().shape == (FIXED_NOISE_SIZE, 1, 28, 28)
+
+
+@pytest.mark.parametrize("batch_size", [5, 6, 8, 32])
+def test_minibatch_std_never_mixes_real_and_fake(signed, batch_size):
+    # Minibatch std looks across samples: D's score of a fake must not depend on the real images it was scored with.
+    trainer = gan_trainer(signed, SMALL_MBSTD_DCGAN, batch_size=batch_size)
+    p = trainer.begin_d()
+    trainer.generate_fake(p)
+    trainer.discriminate(p)
+    with torch.no_grad():
+        alone_fake, alone_real = trainer.model.discriminator(p.fake), trainer.model.discriminator(p.real)
+    torch.testing.assert_close(p.fake_scores.detach(), alone_fake)
+    torch.testing.assert_close(p.real_scores.detach(), alone_real)
+    assert finite(trainer.model) and math.isfinite(trainer.step().d_loss)

@@ -68,17 +68,25 @@ class _Unflatten(nn.Module):
 class MinibatchStd(nn.Module):
     """Appends one channel: the mean standard deviation of the features over runs of up to `group` samples.
 
-    Groups are contiguous, so the trainer's joint pass over [real; fake] never mixes the two halves when the batch
-    size is a multiple of the group size (the dcgan preset's 32 is).
+    Groups are contiguous, so a joint pass over [real; fake] mixes the two halves unless the half batch is a
+    multiple of the group size used (`keeps_halves_apart`); the trainer falls back to two passes otherwise.
     """
 
     def __init__(self, group: int = 4) -> None:
         super().__init__()
         self.group = group
 
+    def group_size(self, batch: int) -> int:
+        """The largest group of at most `group` samples that divides `batch`."""
+        return next(n for n in range(min(self.group, batch), 0, -1) if batch % n == 0)
+
+    def keeps_halves_apart(self, half: int) -> bool:
+        """Whether, over a batch of 2 * `half`, no group takes samples from both halves."""
+        return half % self.group_size(2 * half) == 0
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
-        g = next(n for n in range(min(self.group, b), 0, -1) if b % n == 0)  # the largest group that divides b
+        g = self.group_size(b)
         spread = x.view(b // g, g, c, h, w).var(dim=1, unbiased=False).add(1e-8).sqrt()  # (b/g, c, h, w)
         per_group = spread.mean(dim=(1, 2, 3)).repeat_interleave(g).view(b, 1, 1, 1).expand(b, 1, h, w)
         return torch.cat([x, per_group], dim=1)
