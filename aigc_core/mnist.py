@@ -94,11 +94,15 @@ class ImageSource:
     def __len__(self) -> int:
         return len(self.digits)
 
-    def batch_with_labels(self, size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    def _draw(self, size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         index = torch.randint(len(self), (size,), generator=generator).to(self.device)
         raw = self._images.index_select(0, index)
-        images = pixels.uint8_to_signed(raw) if self.pixel_range == "signed" else pixels.uint8_to_unit(raw)
+        return (pixels.uint8_to_signed(raw) if self.pixel_range == "signed" else pixels.uint8_to_unit(raw)), index
+
+    def batch_with_labels(self, size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        images, index = self._draw(size, generator)
         return images, self._labels.index_select(0, index)
 
     def batch(self, size: int, generator: torch.Generator) -> torch.Tensor:
-        return self.batch_with_labels(size, generator)[0]
+        """Images only (the same draw as batch_with_labels, without gathering labels nobody reads)."""
+        return self._draw(size, generator)[0]
