@@ -12,6 +12,7 @@ import torch
 from aigc_core.classifier_trainer import ClassifierTrainConfig, ClassifierTrainer
 from aigc_core.errors import ConfigError, TrainingDiverged
 from aigc_core.factory import build_trainer
+from aigc_core.guard import all_finite
 from aigc_core.gan_trainer import GANTrainConfig, GANTrainer
 from aigc_core.models.classifier import Classifier
 from aigc_core.models.gan import ARTICLE_GAN, GAN
@@ -92,6 +93,23 @@ def test_factory_rejects_mismatched_train_config(unit):
 
 
 # --- divergence guard -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+def test_all_finite_finds_one_bad_weight_anywhere(bad):
+    """The guard only snapshots finite weights; one inf or NaN in any tensor must be seen, and huge finite
+    weights (a run about to blow up) still count as finite."""
+    module = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.LeakyReLU(), torch.nn.Linear(4, 1))
+    assert all_finite(module) and all_finite(torch.nn.ReLU())
+    for parameter in module.parameters():
+        with torch.no_grad():
+            saved = parameter.view(-1)[-1].item()
+            parameter.view(-1)[-1] = bad
+            assert not all_finite(module)
+            parameter.view(-1)[-1] = saved
+    with torch.no_grad():
+        module[0].weight.fill_(3e38)
+    assert all_finite(module)
 
 
 @pytest.mark.parametrize("loss", ["non_saturating", "least_squares", "hinge", "minimax", "wgan_gp"])
