@@ -14,8 +14,12 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from aigc_core.factory import build_trainer
+from aigc_core.gan_trainer import GANTrainConfig
+from aigc_core.models.gan import ARTICLE_GAN
 from apptest_app import app_test, run_like_server
-from ui.live import STATE
+from trainer_support import NaNAfter
+from ui.live import STATE, LiveRun, _single
 from ui.train_export import checkpoint_bytes
 
 
@@ -116,6 +120,8 @@ def test_divergence_pauses_keeps_finite_weights_and_the_app_alive():
     assert restored == run.rolled_back_to and f"restored from step {restored}" in run.diverged
     tail = run.history.column("step")
     assert len(tail) and tail.max() > restored
+    # The epoch shown is that of the restored weights too: the undone updates' images are not counted.
+    assert run.images_seen == run.trainer.d_updates * run.trainer.config.batch_size
     # The student follows the advice: a sane learning rate, and training goes on with the same model.
     for net in ("g", "d"):
         at.selectbox(key=f"train_{net}_opt").set_value("adam")
@@ -127,6 +133,26 @@ def test_divergence_pauses_keeps_finite_weights_and_the_app_alive():
     steps = run.history.column("step")
     assert run.trainer.iteration == restored + 1 and steps.max() == restored + 1
     assert (steps[1:] > steps[:-1]).all() and run.rolled_back_to is None
+
+
+def test_a_rollback_forgets_a_lone_d_step_and_its_images(signed, one_thread):
+    """A D step made after the snapshot carries the snapshot's step number (the iteration is not finished), so
+    the redo must trim by D updates; the epoch counter forgets that step's batch too."""
+    source = NaNAfter(signed, good=101)  # the 102nd batch is NaN
+    run = LiveRun(settings=None, trainer=build_trainer(ARTICLE_GAN, GANTrainConfig(batch_size=4), source=source),
+                  origin="scratch")
+    for _ in range(100):
+        _single(run, "both")
+    _single(run, "d")  # D update 101, still "step 100"
+    assert run.history.last()["step"] == 100 and run.images_seen == 101 * 4
+    _single(run, "both")  # its D update reads the NaN batch
+    assert run.diverged and (run.trainer.iteration, run.trainer.d_updates) == (100, 100)
+    assert run.images_seen == 100 * 4
+    source.heal()
+    _single(run, "both")
+    steps, updates = run.history.column("step"), run.history.column("d_updates")
+    assert list(steps[-2:]) == [100, 101] and list(updates[-2:]) == [100, 101] and len(run.history) == 101
+    assert run.images_seen == 101 * 4
 
 
 def test_export_and_upload_round_trip():

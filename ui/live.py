@@ -65,6 +65,7 @@ class LiveRun:
     rate: float = math.nan  # steps per wall-clock second while running
     diverged: str | None = None
     rolled_back_to: int | None = None  # the step a divergence rolled the trainer back to, until training goes on
+    rolled_back_updates: int | None = None  # GAN: the D updates of those weights (a lone D step keeps the step)
     last_action: str = ""  # "d", "g", "both" or "" (what the diagram highlights)
     quality_error: str | None = None
     last_quality_at: float = 0.0  # training seconds at the last quality estimate
@@ -219,6 +220,22 @@ def note_divergence(run: LiveRun, exc: TrainingDiverged) -> None:
     run.diverged = str(exc)
     if exc.restored_step is not None:
         run.rolled_back_to = exc.restored_step
+        run.rolled_back_updates = run.trainer.d_updates if run.family == "gan" else None
+        run.images_seen = max(0, run.images_seen - _images_undone(run))
+
+
+def _images_undone(run: LiveRun) -> int:
+    """Images counted for the updates a rollback undid: the epoch shown is that of the weights the trainer holds.
+    A D update (GAN) or a step (VAE) each saw one batch; the trainer's counters are those of the restored weights."""
+    last = run.history.last()
+    if last is None:
+        return 0
+    trainer = run.trainer
+    if run.family == "gan":
+        undone = int(last["d_updates"]) - trainer.d_updates
+    else:
+        undone = int(last["step"]) - trainer.iteration
+    return max(0, undone) * trainer.config.batch_size
 
 
 def _forget_rolled_back(run: LiveRun) -> None:
@@ -226,7 +243,11 @@ def _forget_rolled_back(run: LiveRun) -> None:
     if run.rolled_back_to is None:
         return
     step, run.rolled_back_to = run.rolled_back_to, None
-    run.history.drop_after(step)
+    updates, run.rolled_back_updates = run.rolled_back_updates, None
+    if updates is None:
+        run.history.drop_after(step)
+    else:  # a D update made after the snapshot carries the snapshot's step: count D updates instead
+        run.history.drop_after(updates, column="d_updates")
     run.quality.drop_after(step)
     run.snapshots.drop_after(step)
 
