@@ -84,9 +84,9 @@ def test_random_draw_reset_and_go_to_a_test_digit():
     at.number_input(key=f"lat_goto_{sid}").set_value(42).run()
     at.button(key=f"lat_goto_btn_{sid}").click().run()
     assert not at.exception, at.exception
-    from ui.latent_models import _pretrained_encoding
+    from ui.latent_models import pretrained_encoding
 
-    assert _z(at) == pytest.approx(_pretrained_encoding("vae_mlp_z2").mu[42].tolist(), abs=1e-5)
+    assert _z(at) == pytest.approx(pretrained_encoding("vae_mlp_z2").mu[42].tolist(), abs=1e-5)
 
 
 def test_principal_direction_sliders_for_a_larger_code():

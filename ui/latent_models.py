@@ -115,7 +115,7 @@ def open_source(source_id: str) -> tuple[LatentSource | None, str | None]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _pretrained_encoding(name: str) -> EncodedSet:
+def pretrained_encoding(name: str) -> EncodedSet:
     """The whole test set encoded by a shipped VAE (immutable; shared by all sessions)."""
     checkpoint, error = try_pretrained(name)
     if checkpoint is None or not isinstance(checkpoint.model, VAE):
@@ -128,7 +128,7 @@ def encoded_test_set(source: LatentSource) -> EncodedSet | None:
     if not source.is_vae:
         return None
     if source.pretrained:
-        return _pretrained_encoding(source.name)
+        return pretrained_encoding(source.name)
     cache = st.session_state.setdefault("_latent_session_encoding", {})
     if cache.get("step") != source.step or cache.get("model") is not source.model:
         test = mnist("test")

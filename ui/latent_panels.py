@@ -200,9 +200,9 @@ def _map_subset(size: int, total: int) -> np.ndarray:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _pretrained_points(name: str, size: int) -> pd.DataFrame:
     """The map's points for a shipped VAE (read-only: never modify the returned frame)."""
-    from ui.latent_models import _pretrained_encoding
+    from ui.latent_models import pretrained_encoding
 
-    return _points(_pretrained_encoding(name), size)
+    return _points(pretrained_encoding(name), size)
 
 
 def _points(encoded: explorer.EncodedSet, size: int) -> pd.DataFrame:

@@ -34,7 +34,7 @@ from ui import limits, parking
 from ui import live_view as view
 from ui.i18n import t
 from ui.models import device, mnist, try_pretrained
-from ui.train_settings import DEFAULT_SLICE, SAVED, Settings, _get, _key, set_widgets
+from ui.train_settings import DEFAULT_SLICE, SAVED, Settings, set_widgets, setting_key, setting_value
 
 STATE = "train_run"
 LIMIT_MESSAGE = "train_limit_message"  # why Start was refused (a per-session cap), shown once above the controls
@@ -371,7 +371,7 @@ def _live_body() -> None:
         data = view.redraw_data(run)
     view.draw(run, data)
     if run.running:
-        diverged = train_slice(run, float(_get(_key("slice"), DEFAULT_SLICE)))
+        diverged = train_slice(run, float(setting_value(setting_key("slice"), DEFAULT_SLICE)))
         view.update_rate(run)
         view.maybe_measure_quality(run)
         if diverged:

@@ -78,7 +78,7 @@ def playground_link_out() -> None:
 
 # --- Train ----------------------------------------------------------------------------------------------------
 
-# URL name -> the Train page's canonical setting name (train_settings._key(name) is "train_<name>"); {f}: the family.
+# URL name -> the Train page's canonical setting name (train_settings.setting_key(name) is "train_<name>"); {f}: the family.
 _TRAIN_WIDGETS = {
     "start": "start", "loss": "gan_loss", "k": "gan_k", "lr_g": "g_lr", "lr_d": "d_lr", "lr": "v_lr",
     "beta": "vae_beta", "batch": "{f}_batch", "z": "{f}_z", "seed": "{f}_seed",
@@ -140,10 +140,10 @@ def _train_widget_values(family: str, values: Mapping[str, Value]) -> dict[str, 
     from ui import train_settings as ts
 
     skip = _VAE_ONLY if family == "gan" else _GAN_ONLY
-    out: dict[str, Value] = {ts._key("family"): family, ts._key(f"preset_{family}"): values["preset"]}
+    out: dict[str, Value] = {ts.setting_key("family"): family, ts.setting_key(f"preset_{family}"): values["preset"]}
     for url_name, setting in _TRAIN_WIDGETS.items():
         if url_name not in skip:
-            out[ts._key(setting.format(f=family))] = values[url_name]
+            out[ts.setting_key(setting.format(f=family))] = values[url_name]
     return out
 
 
