@@ -5,15 +5,19 @@ slice while the training loop itself stays a tight Python loop. The bench measur
 """
 
 import time
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 
 class Steppable(Protocol):
     def step(self) -> Any: ...
 
 
-def run_slice(trainer: Steppable, seconds: float, max_steps: int | None = None) -> list[Any]:
-    """Call trainer.step() until `seconds` have passed (at least once) or `max_steps` are done.
+def run_slice(
+    trainer: Steppable, seconds: float, max_steps: int | None = None, keep_going: Callable[[], bool] | None = None,
+) -> list[Any]:
+    """Call trainer.step() until `seconds` have passed (at least once), `max_steps` are done or `keep_going()`
+    turns false. The last lets another thread stop a slice under way (a reloaded tab that adopted the run pauses
+    it while the old tab's slice is still running), so a paused run takes at most one more step.
 
     Exceptions (e.g. TrainingDiverged) propagate; the records of the steps already taken are
     attached to the exception as `.records` so the caller can still plot them.
@@ -26,6 +30,8 @@ def run_slice(trainer: Steppable, seconds: float, max_steps: int | None = None) 
             if max_steps is not None and len(records) >= max_steps:
                 break
             if time.perf_counter() >= deadline:
+                break
+            if keep_going is not None and not keep_going():
                 break
     except Exception as exc:
         exc.records = records  # type: ignore[attr-defined]

@@ -247,6 +247,15 @@ def test_run_slice_respects_max_steps(signed):
     assert 1 <= len(records) < 10_000
 
 
+def test_run_slice_stops_within_a_step_once_paused_elsewhere(signed):
+    """Another thread pausing the run (keep_going turns false) ends the slice after the step under way."""
+    trainer = gan_trainer(signed)
+    records = run_slice(trainer, seconds=60.0, keep_going=lambda: trainer.iteration < 3)
+    assert [r.step for r in records] == [1, 2, 3]
+    records = run_slice(trainer, seconds=60.0, keep_going=lambda: False)  # the step under way still lands
+    assert len(records) == 1 and trainer.iteration == 4
+
+
 def test_run_slice_attaches_records_to_exceptions(signed):
     trainer = build_trainer(ARTICLE_GAN, GANTrainConfig(batch_size=4), source=NaNAfter(signed, good=2))
     with pytest.raises(TrainingDiverged) as info:

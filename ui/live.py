@@ -264,7 +264,7 @@ def train_slice(run: LiveRun, seconds: float) -> bool:
     start = time.perf_counter()
     try:
         with training_threads():
-            records = run_slice(run.trainer, seconds)
+            records = run_slice(run.trainer, seconds, keep_going=lambda: run.running)
         diverged = None
     except TrainingDiverged as exc:
         records, diverged = getattr(exc, "records", []), exc
