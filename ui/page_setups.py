@@ -78,7 +78,8 @@ def playground_link_out() -> None:
 
 # --- Train ----------------------------------------------------------------------------------------------------
 
-# URL name -> the Train page's canonical setting name (train_settings.setting_key(name) is "train_<name>"); {f}: the family.
+# URL name -> the Train page's canonical setting name (train_settings.setting_key(name) is "train_<name>");
+# {f}: the family.
 _TRAIN_WIDGETS = {
     "start": "start", "loss": "gan_loss", "k": "gan_k", "lr_g": "g_lr", "lr_d": "d_lr", "lr": "v_lr",
     "beta": "vae_beta", "batch": "{f}_batch", "z": "{f}_z", "seed": "{f}_seed",

@@ -17,7 +17,9 @@ from ui.i18n import t
 from ui.live import STATE, LiveRun, current_run, new_run
 from ui.live_view import sample_grid
 from ui.models import device
-from ui.train_settings import FAMILIES, PRESETS, Settings, preset_widget_values, set_widgets, setting_key, train_widget_values
+from ui.train_settings import (
+    FAMILIES, PRESETS, Settings, preset_widget_values, set_widgets, setting_key, train_widget_values,
+)
 
 
 def checkpoint_bytes(run: LiveRun) -> bytes:
@@ -79,7 +81,8 @@ def resume_from_zip(data: bytes, file_name: str) -> LiveRun:
     train_config = live_train_config(train_config)  # a long recipe's EMA would freeze the live grid
     trainer = trainer_from_checkpoint(checkpoint, train_config, device=device())
     values = {setting_key("family"): family, **preset_widget_values(family, preset_name),
-              **train_widget_values(family, train_config), setting_key(f"{family}_z"): int(checkpoint.model.config.z_dim)}
+              **train_widget_values(family, train_config),
+              setting_key(f"{family}_z"): int(checkpoint.model.config.z_dim)}
     set_widgets(values)
     settings = Settings(family, preset_name, "scratch", checkpoint.model.config, train_config)
     run = new_run(settings, trainer, "upload", file_name)

@@ -57,8 +57,8 @@ def setting_key(name: str) -> str:
 # Widgets whose option labels are translated. Streamlit sends such a widget's value back as its label, so after a
 # language switch the old label would match no option and the widget would silently jump to its first option
 # (e.g. the loss of a model in training). These widgets get a key per language; their value survives via SAVED.
-_TRANSLATED = frozenset(setting_key(n) for n in ("preset_gan", "preset_vae", "start", "gan_loss", "g_opt", "d_opt", "v_opt",
-                                          "slice"))
+_TRANSLATED = frozenset(setting_key(n) for n in ("preset_gan", "preset_vae", "start", "gan_loss", "g_opt", "d_opt",
+                                                 "v_opt", "slice"))
 
 
 def _wkey(canonical: str) -> str:
@@ -69,6 +69,16 @@ def _wkey(canonical: str) -> str:
 
 def setting_value(canonical: str, default: Any = None) -> Any:
     return st.session_state.get(_wkey(canonical), default)
+
+
+def _widget_key(name: str) -> str:
+    """The widget key of the setting called `name` (e.g. "gan_k")."""
+    return _wkey(setting_key(name))
+
+
+def _setting(name: str, default: Any = None) -> Any:
+    """The current value of the setting called `name`."""
+    return setting_value(setting_key(name), default)
 
 
 def preset_widget_values(family: str, preset_name: str) -> dict[str, Any]:
@@ -82,7 +92,8 @@ def preset_widget_values(family: str, preset_name: str) -> dict[str, Any]:
 
 def train_widget_values(family: str, config: GANTrainConfig | VAETrainConfig) -> dict[str, Any]:
     f = family
-    values: dict[str, Any] = {setting_key(f"{f}_batch"): config.batch_size, setting_key(f"{f}_clip"): float(config.clip_grad_norm),
+    values: dict[str, Any] = {setting_key(f"{f}_batch"): config.batch_size,
+                              setting_key(f"{f}_clip"): float(config.clip_grad_norm),
                               setting_key(f"{f}_seed"): int(config.seed)}
     if isinstance(config, GANTrainConfig):
         values.update({setting_key("gan_loss"): config.loss, setting_key("gan_k"): config.d_steps})
@@ -110,16 +121,16 @@ def _ensure_defaults() -> None:
     for key, value in defaults.items():
         if _wkey(key) not in st.session_state:
             st.session_state[_wkey(key)] = value
-    family = setting_value(setting_key("family"))
-    preset_name = setting_value(setting_key(f"preset_{family}"), PRESETS[family][0])
+    family = _setting("family")
+    preset_name = _setting(f"preset_{family}", PRESETS[family][0])
     for key, value in preset_widget_values(family, preset_name).items():
         if _wkey(key) not in st.session_state:
             st.session_state[_wkey(key)] = value
 
 
 def _on_family_or_preset() -> None:
-    family = setting_value(setting_key("family"))
-    preset_name = setting_value(setting_key(f"preset_{family}"), PRESETS[family][0])
+    family = _setting("family")
+    preset_name = _setting(f"preset_{family}", PRESETS[family][0])
     set_widgets(preset_widget_values(family, preset_name))
 
 
@@ -146,22 +157,22 @@ def _pretrained_for(preset_name: str) -> str | None:
 
 def _optimizer_widgets(name: str, heading: str) -> OptimizerConfig:
     st.markdown(f"**{heading}**")
-    kind = st.selectbox(t("train.optimizer"), OPTIMIZERS, key=_wkey(setting_key(f"{name}_opt")),
+    kind = st.selectbox(t("train.optimizer"), OPTIMIZERS, key=_widget_key(f"{name}_opt"),
                         format_func=lambda k: t(f"train.optim.{k}"))
     lr = st.number_input(t("train.lr"), min_value=1e-6, max_value=MAX_LR, step=1e-4, format="%.6g",
-                         key=_wkey(setting_key(f"{name}_lr")), help=t("train.lr_help"))
+                         key=_widget_key(f"{name}_lr"), help=t("train.lr_help"))
     b1_label = {"adam": "train.beta1", "sgd": "train.momentum", "rmsprop": "train.momentum"}[kind]
     beta1 = st.number_input(t(b1_label), min_value=0.0, max_value=0.999, step=0.05, format="%.3f",
-                            key=_wkey(setting_key(f"{name}_b1")))
+                            key=_widget_key(f"{name}_b1"))
     beta2 = st.number_input(t("train.beta2" if kind == "adam" else "train.alpha"), min_value=0.0, max_value=0.9999,
-                            step=0.001, format="%.4f", key=_wkey(setting_key(f"{name}_b2")), disabled=kind == "sgd")
+                            step=0.001, format="%.4f", key=_widget_key(f"{name}_b2"), disabled=kind == "sgd")
     return OptimizerConfig(kind=kind, lr=float(lr), beta1=float(beta1), beta2=float(beta2))
 
 
 def _optimizer_from_state(name: str) -> OptimizerConfig:
     """The optimizer its widgets would give, without drawing them (teacher mode hides them)."""
-    return OptimizerConfig(kind=setting_value(setting_key(f"{name}_opt")), lr=float(setting_value(setting_key(f"{name}_lr"))),
-                           beta1=float(setting_value(setting_key(f"{name}_b1"))), beta2=float(setting_value(setting_key(f"{name}_b2"))))
+    return OptimizerConfig(kind=_setting(f"{name}_opt"), lr=float(_setting(f"{name}_lr")),
+                           beta1=float(_setting(f"{name}_b1")), beta2=float(_setting(f"{name}_b2")))
 
 
 def sidebar_settings(run: LiveRun | None = None) -> Settings:
@@ -171,36 +182,37 @@ def sidebar_settings(run: LiveRun | None = None) -> Settings:
     teacher = is_teacher_mode()
     sidebar = st.sidebar
     sidebar.header(t("train.setup"))
-    family = sidebar.segmented_control(t("train.family"), FAMILIES, key=_wkey(setting_key("family")), required=True,
+    family = sidebar.segmented_control(t("train.family"), FAMILIES, key=_widget_key("family"), required=True,
                                        format_func=lambda f: t(f"train.family_{f}"), on_change=_on_family_or_preset)
-    preset_name = sidebar.selectbox(t("train.preset"), PRESETS[family], key=_wkey(setting_key(f"preset_{family}")),
+    preset_name = sidebar.selectbox(t("train.preset"), PRESETS[family], key=_widget_key(f"preset_{family}"),
                                     format_func=lambda p: t(f"train.preset_name.{p}"), on_change=_on_family_or_preset)
     sidebar.caption(t(f"train.preset_about.{preset_name}"))
     pretrained_name = _pretrained_for(preset_name)
-    if pretrained_name is None and setting_value(setting_key("start")) == "pretrained":
-        st.session_state[_wkey(setting_key("start"))] = "scratch"
-    start = sidebar.radio(t("train.start_from"), ("scratch", "pretrained"), key=_wkey(setting_key("start")),
+    if pretrained_name is None and _setting("start") == "pretrained":
+        st.session_state[_widget_key("start")] = "scratch"
+    start = sidebar.radio(t("train.start_from"), ("scratch", "pretrained"), key=_widget_key("start"),
                           format_func=lambda s: t(f"train.start_{s}"), disabled=pretrained_name is None,
                           help=t("train.start_help") if pretrained_name else t("train.no_pretrained", name=preset_name))
     preset = get_preset(preset_name)
     f = family
     with sidebar.expander(t("train.model_and_training"), expanded=True):
         if family == "gan":
-            loss = st.selectbox(t("train.loss"), GAN_LOSSES, key=_wkey(setting_key("gan_loss")),
+            loss = st.selectbox(t("train.loss"), GAN_LOSSES, key=_widget_key("gan_loss"),
                                 format_func=lambda k: t(f"train.loss_name.{k}"), help=t("train.loss_help"))
-            k = st.number_input(t("train.k"), min_value=1, max_value=50, step=1, key=_wkey(setting_key("gan_k")), help=t("train.k_help"))
+            k = st.number_input(t("train.k"), min_value=1, max_value=50, step=1, key=_widget_key("gan_k"),
+                                help=t("train.k_help"))
         else:
             beta = st.number_input(t("train.beta"), min_value=0.0, max_value=MAX_BETA, step=0.1, format="%.2f",
-                                   key=_wkey(setting_key("vae_beta")), help=t("train.beta_help"))
-        batch = st.select_slider(t("train.batch"), BATCH_SIZES, key=_wkey(setting_key(f"{f}_batch")))
-        z_dim = st.number_input(t("train.z_dim"), min_value=1, max_value=256, step=1, key=_wkey(setting_key(f"{f}_z")),
+                                   key=_widget_key("vae_beta"), help=t("train.beta_help"))
+        batch = st.select_slider(t("train.batch"), BATCH_SIZES, key=_widget_key(f"{f}_batch"))
+        z_dim = st.number_input(t("train.z_dim"), min_value=1, max_value=256, step=1, key=_widget_key(f"{f}_z"),
                                 disabled=start == "pretrained", help=t("train.z_help"))
         if teacher:  # teacher mode: gradient clipping, optimizers and display settings keep their values, unseen
-            clip = setting_value(setting_key(f"{f}_clip"))
+            clip = _setting(f"{f}_clip")
         else:
             clip = st.number_input(t("train.clip"), min_value=0.0, max_value=1e4, step=0.5, format="%.2f",
-                                   key=_wkey(setting_key(f"{f}_clip")), help=t("train.clip_help"))
-        seed = st.number_input(t("train.seed"), min_value=0, max_value=2**31 - 1, step=1, key=_wkey(setting_key(f"{f}_seed")),
+                                   key=_widget_key(f"{f}_clip"), help=t("train.clip_help"))
+        seed = st.number_input(t("train.seed"), min_value=0, max_value=2**31 - 1, step=1, key=_widget_key(f"{f}_seed"),
                                help=t("train.seed_help"))
     if teacher:
         if family == "gan":
@@ -216,7 +228,7 @@ def sidebar_settings(run: LiveRun | None = None) -> Settings:
             else:
                 v_optim = _optimizer_widgets("v", t("train.optim_vae"))
         with sidebar.expander(t("train.display"), expanded=False):
-            st.select_slider(t("train.redraw"), SLICE_CHOICES, key=_wkey(setting_key("slice")), help=t("train.redraw_help"),
+            st.select_slider(t("train.redraw"), SLICE_CHOICES, key=_widget_key("slice"), help=t("train.redraw_help"),
                              format_func=lambda s: t("train.seconds", s=s))
     _remember_widgets()
 
