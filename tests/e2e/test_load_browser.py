@@ -129,7 +129,7 @@ def test_ten_sessions_train_at_once_without_cross_talk(browser, load_server):
         # A slice that was under way when Pause was clicked can still land after the button turns to Start: with
         # ten trainings on two cores CI saw 61 -> 63 within 2 s, and once 89 -> 90 later still. So wait until the
         # counter has settled; from then on it must stand still while another session trains.
-        # CI has also seen one late slice after 4 s of quiet (72 -> 74), not reproduced in several local runs; so a
+        # CI has also seen one late slice after 4 s of quiet (72 -> 74), not reproduced in two local runs; so a
         # late slice is allowed once, reported, and a session that goes on training still fails.
         late_slices = []
         for _ in range(2):
