@@ -73,7 +73,7 @@ class ClassifierTrainer:
         x = random_shift(x, cfg.max_shift, self.rng).to(self.device)
         logits = self.model(x)
         loss = F.cross_entropy(logits, y.to(self.device))
-        value = float(loss.detach())
+        value = loss.item()
         self.guard.check(value, "the classifier loss", self.iteration)
         optimizer = self.optimizers["classifier"]
         optimizer.zero_grad(set_to_none=True)

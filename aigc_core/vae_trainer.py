@@ -87,7 +87,7 @@ class VAETrainer:
         recon = losses.reconstruction_loss(x_logits, x, cfg.reconstruction)
         kl = losses.kl_divergence(mu, logvar)
         loss = recon + cfg.beta * kl
-        loss_value = float(loss.detach())
+        loss_value = loss.item()
         self.guard.check(loss_value, "the VAE loss", self.iteration)
         optimizer = self.optimizers["vae"]
         optimizer.zero_grad(set_to_none=True)

@@ -11,6 +11,10 @@ the median of the per-pair ratios. The goal is trainer / bare >= 0.95. With one 
 thread's CPU time (time.thread_time), which other processes competing for the cores do not inflate; with more
 threads it is the wall clock.
 
+For the GANs a third loop runs in the same rotation: the bare loop plus reading, with as few ops as it can, the
+numbers the trainer's stats record must carry (losses, gradient norms, mean D(x) and D(G(z))). It is the floor
+for any trainer that reports them, so trainer / (bare + stats) is the cost of the trainer's own machinery.
+
 The bare loops do the same math as the trainers, so the ratio measures bookkeeping only: the same data path
 (uint8 MNIST indexed by a seeded generator, converted per batch), D scored on cat([real, fake]), D frozen while
 G updates, the same loss, label smoothing, EMA of G and cosine learning-rate schedule where the preset uses them.
@@ -67,7 +71,13 @@ def _set_lr(optimizer: torch.optim.Optimizer, base: float, step: int, total: int
 # --- bare loops: each returns a step() closure --------------------------------------------------------------
 
 
-def bare_gan(preset, device: torch.device) -> Callable[[], None]:
+def _grad_norm(params: list[torch.Tensor]) -> float:
+    return math.hypot(*(n.item() for n in torch._foreach_norm([p.grad for p in params])))
+
+
+def bare_gan(preset, device: torch.device, record_stats: bool = False) -> Callable[[], None]:
+    """The bare loop; with `record_stats` it also reads, with as few ops as it can, the numbers a GANStats record
+    carries (both losses, both gradient norms, mean D(x) and D(G(z))): the floor for any trainer that reports them."""
     cfg = preset.train_config
     assert cfg.loss == "non_saturating" and cfg.d_steps == 1 and cfg.clip_grad_norm == 0
     model = build_model(preset.model_config, seed=cfg.seed).to(device)
@@ -77,8 +87,8 @@ def bare_gan(preset, device: torch.device) -> Callable[[], None]:
     images = mnist_source("signed", str(device))._images  # (N, 1, 28, 28) uint8, the trainer's own tensor
     rng = torch.Generator().manual_seed(cfg.seed)
     batch, z_dim, target = cfg.batch_size, model.z_dim, 1.0 - cfg.label_smoothing
-    g_params = list(generator.parameters())
-    state = {"it": 0}
+    g_params, d_params = list(generator.parameters()), list(discriminator.parameters())
+    state, stats = {"it": 0}, {}
 
     def step() -> None:
         it = state["it"]
@@ -98,6 +108,9 @@ def bare_gan(preset, device: torch.device) -> Callable[[], None]:
             loss_d = loss_d + 0.5 * cfg.r1_gamma * cfg.r1_every * grad.flatten(1).pow(2).sum(dim=1).mean()
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
+        if record_stats:
+            stats["d"] = (loss_d.item(), _grad_norm(d_params),
+                          *torch.sigmoid(scores.detach()).view(2, -1).mean(1).tolist())
         _set_lr(opt_d, cfg.d_optim.lr, it, cfg.schedule_steps)
         opt_d.step()
         # G: D frozen so no weight gradients are computed for it
@@ -107,6 +120,8 @@ def bare_gan(preset, device: torch.device) -> Callable[[], None]:
         discriminator.requires_grad_(True)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
+        if record_stats:
+            stats["g"] = (loss_g.item(), _grad_norm(g_params))
         _set_lr(opt_g, cfg.g_optim.lr, it, cfg.schedule_steps)
         opt_g.step()
         if ema is not None:
@@ -190,6 +205,12 @@ class Result:
     ratio: float  # trainer / bare at the 20th percentile
     median_ratio: float  # median over the paired blocks
     blocks: int
+    with_stats: float | None = None  # steps/s of the bare loop that also reads the stats (GANs only)
+
+    @property
+    def stats_ratio(self) -> float | None:
+        """trainer / (bare loop + stats): what the trainer's own machinery costs beyond reading the numbers."""
+        return self.trainer / self.with_stats if self.with_stats else None
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -198,25 +219,27 @@ def _quantile(values: list[float], q: float) -> float:
 
 def bench(label: str, preset_name: str, device: torch.device, seconds: float, block_seconds: float) -> Result:
     preset = get_preset(preset_name)
-    trainer = build_trainer(preset.model_config, preset.train_config, data=preset.data, device=device)
-    bare = BARE[preset.family](preset, device)
+    sides: dict[str, Callable[[], object]] = {
+        "trainer": build_trainer(preset.model_config, preset.train_config, data=preset.data, device=device).step,
+        "bare": BARE[preset.family](preset, device),
+    }
+    if preset.family == "gan":
+        sides["with_stats"] = bare_gan(preset, device, record_stats=True)
     for _ in range(5):  # warm-up (allocator, first-call dispatch)
-        trainer.step()
-        bare()
-    per_step = _seconds_per_step(trainer.step, 5)
+        for step in sides.values():
+            step()
+    per_step = _seconds_per_step(sides["trainer"], 5)
     steps = max(2, round(block_seconds / per_step))
-    blocks = max(5, round(seconds / (2 * steps * per_step)))
-    trainer_times, bare_times = [], []
+    blocks = max(5, round(seconds / (len(sides) * steps * per_step)))
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    names = list(sides)
     for i in range(blocks):
-        if i % 2 == 0:  # alternate who goes first
-            trainer_times.append(_seconds_per_step(trainer.step, steps))
-            bare_times.append(_seconds_per_step(bare, steps))
-        else:
-            bare_times.append(_seconds_per_step(bare, steps))
-            trainer_times.append(_seconds_per_step(trainer.step, steps))
-    t, b = _quantile(trainer_times, 0.2), _quantile(bare_times, 0.2)
-    paired = statistics.median(bt / tt for tt, bt in zip(trainer_times, bare_times))
-    return Result(label, preset.train_config.batch_size, 1 / t, 1 / b, b / t, paired, blocks)
+        for name in names[i % len(names):] + names[: i % len(names)]:  # rotate who goes first
+            times[name].append(_seconds_per_step(sides[name], steps))
+    t, b = _quantile(times["trainer"], 0.2), _quantile(times["bare"], 0.2)
+    paired = statistics.median(bt / tt for tt, bt in zip(times["trainer"], times["bare"]))
+    with_stats = 1 / _quantile(times["with_stats"], 0.2) if "with_stats" in times else None
+    return Result(label, preset.train_config.batch_size, 1 / t, 1 / b, b / t, paired, blocks, with_stats)
 
 
 # --- FLOPs ------------------------------------------------------------------------------------------------------
@@ -291,11 +314,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {r.label:28s} trainer {r.trainer:8.1f} it/s   bare {r.bare:8.1f} it/s   ratio {r.ratio:.3f} "
               f"(median of {r.blocks} pairs {r.median_ratio:.3f}) {'ok' if r.ratio >= 0.95 else 'BELOW 0.95'}",
               flush=True)
+        if r.with_stats:
+            print(f"  {'':28s} bare loop + the record's stats {r.with_stats:8.1f} it/s = {r.with_stats / r.bare:.3f} "
+                  f"of bare; trainer / that {r.stats_ratio:.3f}", flush=True)
 
-    print("\n| trainer | batch | trainer it/s | bare loop it/s | trainer / bare | median of paired blocks |")
-    print("|---|---|---|---|---|---|")
+    print("\n| trainer | batch | trainer it/s | bare loop it/s | trainer / bare | median of paired blocks "
+          "| bare + stats / bare | trainer / (bare + stats) |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r.label} | {r.batch} | {r.trainer:.1f} | {r.bare:.1f} | {r.ratio:.3f} | {r.median_ratio:.3f} |")
+        extra = f"{r.with_stats / r.bare:.3f} | {r.stats_ratio:.3f}" if r.with_stats else "— | —"
+        print(f"| {r.label} | {r.batch} | {r.trainer:.1f} | {r.bare:.1f} | {r.ratio:.3f} | {r.median_ratio:.3f} "
+              f"| {extra} |")
 
     peak = matmul_peak()
     print(f"\nDense fp32 torch.mm (2048x2048, best of 5, {torch.get_num_threads()} thread(s)): {peak / 1e9:.1f} GFLOP/s")

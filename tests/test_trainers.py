@@ -14,7 +14,7 @@ from aigc_core.factory import build_trainer
 from aigc_core.gan_trainer import FIXED_NOISE_SIZE, GANTrainConfig
 from aigc_core.models.gan import ARTICLE_GAN
 from aigc_core.models.vae import VAEConvConfig
-from aigc_core.optim import OptimizerConfig
+from aigc_core.optim import OptimizerConfig, clip_and_measure
 from aigc_core.slicing import run_slice
 from aigc_core.vae_trainer import VAETrainConfig
 from trainer_support import (
@@ -129,6 +129,28 @@ def test_step_stats_fields(signed):
     assert trainer.last is stats
     raw = gan_trainer(signed, loss="wgan").step()
     assert math.isfinite(raw.d_real)  # raw critic scores, not probabilities
+
+
+def test_clip_and_measure_matches_torch_and_clips_to_the_limit():
+    def with_grads() -> list[torch.nn.Parameter]:
+        params = [torch.nn.Parameter(torch.zeros(shape)) for shape in ((30, 20), (20,), (1,))]
+        for p, g in zip(params, (torch.full((30, 20), 0.5), torch.arange(20.0), torch.tensor([-3.0]))):
+            p.grad = g.clone()
+        return params
+
+    expected = math.sqrt(600 * 0.25 + sum(i * i for i in range(20)) + 9)  # 50.08...
+    free = with_grads()
+    assert clip_and_measure(free, math.inf) == pytest.approx(expected, rel=1e-6)
+    assert torch.equal(free[1].grad, torch.arange(20.0))  # without a limit the gradients are left alone
+    reference = with_grads()
+    assert float(torch.nn.utils.clip_grad_norm_(reference, 1.0)) == pytest.approx(expected, rel=1e-6)
+    clipped = with_grads()
+    assert clip_and_measure(clipped, 1.0) == pytest.approx(expected, rel=1e-6)  # the norm before clipping
+    total = math.sqrt(sum(float(p.grad.pow(2).sum()) for p in clipped))
+    assert total == pytest.approx(1.0, rel=1e-4)
+    for mine, theirs in zip(clipped, reference):
+        torch.testing.assert_close(mine.grad, theirs.grad)
+    assert clip_and_measure([torch.nn.Parameter(torch.zeros(3))], 1.0) == 0.0  # no gradients yet
 
 
 def test_clip_grad_norm_reports_the_norm_before_clipping(signed):
