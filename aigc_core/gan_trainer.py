@@ -94,6 +94,7 @@ class UpdatePass:
     start: float  # perf_counter() at phase 1
     # G's record reports D(G(z)); a whole iteration reports D's own view of it instead, so step() skips this.
     measure_d_fake: bool = True
+    r1: bool = False  # whether this D update carries the R1 penalty (decided once, at phase 1)
     z: torch.Tensor | None = None  # (B, z_dim)
     real: torch.Tensor | None = None  # (B, ...) real batch (D's update only)
     fake: torch.Tensor | None = None  # G(z), (B, ...)
@@ -176,7 +177,7 @@ class GANTrainer:
         cfg, model = self.config, self.model
         real = self.source.batch(cfg.batch_size, self.rng).to(self.device)
         z = model.sample_noise(cfg.batch_size, self.rng, self.device)
-        return UpdatePass("d", time.perf_counter(), z=z, real=real)
+        return UpdatePass("d", time.perf_counter(), z=z, real=real, r1=self._r1_due())
 
     def begin_g(self) -> "UpdatePass":
         """Phase 1 (G): draw noise z."""
@@ -195,7 +196,7 @@ class GANTrainer:
         """Phase 3: D's scores on real and fake (D's update) or on fake only (G's update)."""
         discriminator = self.model.discriminator
         if p.network == "d":
-            if self._r1_due():
+            if p.r1:
                 p.real.requires_grad_(True)  # R1 needs ∇ₓD(x) on the real half
             if self._joint_pass_is_fair(len(p.real)):
                 p.scores = discriminator(torch.cat([p.real, p.fake]))  # one pass over (2B, ...)
@@ -212,7 +213,7 @@ class GANTrainer:
 
     def _joint_pass_is_fair(self, half: int) -> bool:
         """Whether D may score real and fake in one pass: nothing in D mixes samples across the two halves."""
-        return all(layer.keeps_halves_apart(half) for layer in self._mbstd_layers)
+        return not self._mbstd_layers or all(layer.keeps_halves_apart(half) for layer in self._mbstd_layers)
 
     def compute_loss(self, p: "UpdatePass") -> None:
         """Phase 4: the loss of the network being updated (refuses a non-finite value)."""
@@ -221,7 +222,7 @@ class GANTrainer:
             loss = losses.discriminator_loss(cfg.loss, p.real_scores, p.fake_scores, label_smoothing=cfg.label_smoothing)
             if cfg.loss == "wgan_gp":
                 loss = loss + cfg.gp_weight * losses.gradient_penalty(self.model.discriminator, p.real, p.fake, self.rng)
-            if self._r1_due():
+            if p.r1:
                 loss = loss + 0.5 * cfg.r1_gamma * cfg.r1_every * losses.r1_penalty(p.real_scores, p.real)
             what = "the discriminator loss"
         else:
