@@ -1,10 +1,11 @@
 """Train: a GAN or a VAE on MNIST, live. Set-up in the sidebar; controls, live view, slow motion, history and
-export in the main area. The logic lives in ui/live.py (the controller), ui/live_view.py (what a redraw shows),
-ui/train_settings.py (the sidebar), ui/train_export.py (save and load) and ui/slowmo.py; the math in aigc_core."""
+export in the main area. The logic lives in ui/live.py (the controller), ui/live_record.py (the run's step
+records), ui/live_view.py (what a redraw shows), ui/train_settings.py (the sidebar), ui/train_export.py (save and
+load) and ui/slowmo.py; the math in aigc_core."""
 
 import streamlit as st
 
-from ui import live, train_export, train_settings
+from ui import live, live_record, train_export, train_settings
 from ui.i18n import t
 from ui.page_setups import train_link_in, train_link_out
 from ui.slowmo import slow_motion_panel
@@ -38,8 +39,9 @@ with tab_slow:
     elif run.running:
         st.info(t("train.slowmo_pause_first"))
     else:
-        slow_motion_panel(run.trainer, "train", on_iteration=lambda stats: live.record_steps(run, [stats], "both"),
-                          on_diverged=lambda exc: live.note_divergence(run, exc))
+        slow_motion_panel(run.trainer, "train",
+                          on_iteration=lambda stats: live_record.record_steps(run, [stats], "both"),
+                          on_diverged=lambda exc: live_record.note_divergence(run, exc))
 with tab_history:
     live.history_panel(run)
 with tab_export:

@@ -1,6 +1,7 @@
 """The Train page's controller: the session's trainer, Start / Pause / Reset, single D and G steps, the time-sliced
 live fragment and divergence handling. What a redraw shows (samples, charts, diagram, quality estimates) is in
-ui/live_view.py, the sidebar's set-up in ui/train_settings.py, the "Save and load" tab in ui/train_export.py.
+ui/live_view.py, the sidebar's set-up in ui/train_settings.py, the "Save and load" tab in ui/train_export.py,
+the step records and what a divergence rollback undoes in ui/live_record.py.
 
 Everything a user trains lives in ``st.session_state[STATE]`` (a `LiveRun`); shared caches are only read (a
 pretrained model is deep-copied into the session's trainer). Training runs in slices: the live view is an
@@ -32,6 +33,7 @@ from aigc_core.resume import trainer_from_checkpoint
 from aigc_core.slicing import run_slice
 from ui import limits, parking
 from ui import live_view as view
+from ui.live_record import note_divergence, record_steps
 from ui.i18n import t
 from ui.models import device, mnist, try_pretrained
 from ui.train_settings import DEFAULT_SLICE, SAVED, Settings, set_widgets, setting_key, setting_value
@@ -196,60 +198,6 @@ def pending_panel(run: LiveRun) -> None:
 
 
 # --- stepping ------------------------------------------------------------------------------------------------
-
-
-def record_steps(run: LiveRun, records: list, action: str) -> None:
-    """Add step records to the history (before any Streamlit call, so an interrupted redraw loses nothing)."""
-    if not records:
-        return
-    _forget_rolled_back(run)
-    run.history.extend(records)
-    cfg = run.trainer.config
-    if run.family == "gan":
-        per_record = cfg.batch_size * (cfg.d_steps if action == "both" else 1 if action == "d" else 0)
-    else:
-        per_record = cfg.batch_size
-    run.images_seen += per_record * len(records)
-    run.last_action = action
-
-
-def note_divergence(run: LiveRun, exc: TrainingDiverged) -> None:
-    """Pause the run and keep the message. The trainer went back to an earlier step: the diverged tail stays on
-    the charts while the run is paused (that is the lesson) and is forgotten by the next steps recorded."""
-    run.running = False
-    run.diverged = str(exc)
-    if exc.restored_step is not None:
-        run.rolled_back_to = exc.restored_step
-        run.rolled_back_updates = run.trainer.d_updates if run.family == "gan" else None
-        run.images_seen = max(0, run.images_seen - _images_undone(run))
-
-
-def _images_undone(run: LiveRun) -> int:
-    """Images counted for the updates a rollback undid: the epoch shown is that of the weights the trainer holds.
-    A D update (GAN) or a step (VAE) each saw one batch; the trainer's counters are those of the restored weights."""
-    last = run.history.last()
-    if last is None:
-        return 0
-    trainer = run.trainer
-    if run.family == "gan":
-        undone = int(last["d_updates"]) - trainer.d_updates
-    else:
-        undone = int(last["step"]) - trainer.iteration
-    return max(0, undone) * trainer.config.batch_size
-
-
-def _forget_rolled_back(run: LiveRun) -> None:
-    """The records after the step the trainer went back to are being redone: drop the old ones."""
-    if run.rolled_back_to is None:
-        return
-    step, run.rolled_back_to = run.rolled_back_to, None
-    updates, run.rolled_back_updates = run.rolled_back_updates, None
-    if updates is None:
-        run.history.drop_after(step)
-    else:  # a D update made after the snapshot carries the snapshot's step: count D updates instead
-        run.history.drop_after(updates, column="d_updates")
-    run.quality.drop_after(step)
-    run.snapshots.drop_after(step)
 
 
 def training_threads() -> contextlib.AbstractContextManager:
