@@ -14,7 +14,7 @@ from typing import Protocol
 
 import torch
 
-from . import losses
+from . import losses, seeds
 from .errors import ConfigError
 from .guard import DivergenceGuard
 from .models.gan import GAN, MinibatchStd
@@ -122,7 +122,7 @@ class GANTrainer:
         self.source = source
         self.config = config
         self.rng = torch.Generator().manual_seed(config.seed)
-        self.fixed_z = model.sample_noise(FIXED_NOISE_SIZE, torch.Generator().manual_seed(config.seed + 7919), self.device)
+        self.fixed_z = model.sample_noise(FIXED_NOISE_SIZE, seeds.generator(config.seed, "fixed_noise"), self.device)
         self.optimizers = {
             "g": build_optimizer(model.generator.parameters(), config.g_optim),
             "d": build_optimizer(model.discriminator.parameters(), config.d_optim),

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from . import losses
+from . import losses, seeds
 from .errors import ConfigError
 from .guard import DivergenceGuard
 from .gan_trainer import MAX_BATCH, BatchSource
@@ -63,7 +63,7 @@ class VAETrainer:
         self.source = source  # must yield images in [0, 1]
         self.config = config
         self.rng = torch.Generator().manual_seed(config.seed)
-        self.fixed_z = model.sample_noise(FIXED_NOISE_SIZE, torch.Generator().manual_seed(config.seed + 7919), self.device)
+        self.fixed_z = model.sample_noise(FIXED_NOISE_SIZE, seeds.generator(config.seed, "fixed_noise"), self.device)
         self.optimizers = {"vae": build_optimizer(model.parameters(), config.optim)}
         self.iteration = 0
         nan = float("nan")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .. import losses, pixels
+from .. import losses, pixels, seeds
 from ..errors import ConfigError
 from ..mnist import load_mnist, to_tensor
 from ..models.gan import ARTICLE_GAN, GAN
@@ -53,7 +53,7 @@ def article_bug_numbers(seed: int = 0) -> dict[str, float]:
     - loop: updates run by the article's loop vs the 50 epochs it intended.
     """
     model = GAN(ARTICLE_GAN, seed=seed)
-    z = model.sample_noise(256, torch.Generator().manual_seed(seed + 5))
+    z = model.sample_noise(256, seeds.generator(seed, "article_samples"))
     with torch.inference_mode():
         fakes = model.generator(z)  # (256, 1, 28, 28) in [-1, 1]
     real = to_tensor(load_mnist("test").images[:256], "unit")
@@ -118,7 +118,7 @@ class ArticleGAN(Lesson):
             raise ConfigError(f"The article lesson trains one of {', '.join(self.VARIANTS)}, not {preset!r}.")
         self.steps, self.snapshot_every, self.preset = steps, snapshot_every, preset
         self.trainer = _article_trainer(get_preset(preset).train_config, seed=seed)
-        self.probe_z = self.trainer.model.sample_noise(256, torch.Generator().manual_seed(seed + 9))
+        self.probe_z = self.trainer.model.sample_noise(256, seeds.generator(seed, "article_probe"))
         self.real_brightness = mean_brightness(to_tensor(load_mnist("test").images[:1000], "unit"))
         self.snapshots: list[tuple[int, torch.Tensor]] = []
         super().__init__(total=steps + 1)

@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from .. import seeds
 from ..errors import ConfigError, TrainingDiverged
 from ..factory import mnist_source
 from ..gan_trainer import GANTrainConfig, GANTrainer
@@ -50,7 +51,7 @@ class ModeCollapse(Lesson):
         config = GANTrainConfig(loss="non_saturating", batch_size=64, g_optim=_adam(g_lr), d_optim=_adam(2e-4), seed=seed)
         device = next(model.parameters()).device
         self.trainer = GANTrainer(model, mnist_source("signed", str(device)), config, device=device)
-        self.z = model.sample_noise(samples, torch.Generator().manual_seed(seed + 1), device)
+        self.z = model.sample_noise(samples, seeds.generator(seed, "lesson_samples"), device)
         super().__init__(total=g_steps)
 
     def _measure(self) -> dict[str, Any]:
@@ -105,7 +106,7 @@ class VanishingGradient(Lesson):
         self.warm = _article_trainer(replace(base, d_optim=_adam(1e-3)), seed=seed)
         self.base = base
         self.g_sgd_lr = g_sgd_lr
-        self.probe_z = self.warm.model.sample_noise(256, torch.Generator().manual_seed(seed + 2))
+        self.probe_z = self.warm.model.sample_noise(256, seeds.generator(seed, "lesson_probe"))
         self.arms: dict[str, GANTrainer] = {}
         super().__init__(total=warmup + 1 + 2 * steps)
 
@@ -127,7 +128,8 @@ class VanishingGradient(Lesson):
             config = replace(
                 self.base, loss=loss, g_optim=OptimizerConfig(kind="sgd", lr=self.g_sgd_lr, beta1=0.5),
             )
-            self.arms[loss] = _article_trainer(config, model=copy.deepcopy(model), seed=self.base.seed + 1)
+            arm_seed = seeds.stream_seed(self.base.seed, "lesson_second_arm")
+            self.arms[loss] = _article_trainer(config, model=copy.deepcopy(model), seed=arm_seed)
         yield
         for _ in range(self.steps):
             for loss, trainer in self.arms.items():

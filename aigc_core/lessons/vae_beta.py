@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import torch
 
-from .. import losses
+from .. import losses, seeds
 from ..errors import ConfigError
 from ..explorer import reconstruct
 from ..factory import build_trainer
@@ -40,7 +40,7 @@ class VAEBeta(Lesson):
         test = load_mnist("test")
         self.eval_x = to_tensor(test.images[:eval_images], "unit")
         self.show_x = self.eval_x[:SAMPLE_COUNT // 2]
-        self.prior_z = torch.randn((SAMPLE_COUNT // 2, z_dim), generator=torch.Generator().manual_seed(seed + 3))
+        self.prior_z = torch.randn((SAMPLE_COUNT // 2, z_dim), generator=seeds.generator(seed, "vae_prior"))
         super().__init__(total=len(betas) * steps)
 
     def _evaluate(self, beta: float) -> dict[str, float]:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import losses, metrics, toy2d
+from .. import losses, metrics, seeds, toy2d
 from ..gan_trainer import GANTrainer, generate
 from ..models.gan import GAN
 from ..toy2d import PointSource
@@ -191,7 +191,7 @@ class ViewNoise:
 
 
 def view_noise(model: GAN, seed: int) -> ViewNoise:
-    generator = torch.Generator().manual_seed(seed + 104_729)  # apart from the trainer's own streams
+    generator = seeds.generator(seed, "playground_fake")
     samples = model.sample_noise(FAKE_POINTS, generator)
     return ViewNoise(samples=samples, arrows=samples[:ARROW_POINTS])
 
@@ -201,7 +201,7 @@ def shown_real(source: PointSource, seed: int, n: int = SHOWN_POINTS) -> torch.T
     pool = source.points.cpu()
     if len(pool) <= n:
         return pool
-    index = torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed + 15_485_863))[:n]
+    index = torch.randperm(len(pool), generator=seeds.generator(seed, "playground_subset"))[:n]
     return pool[index]
 
 
