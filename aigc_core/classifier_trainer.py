@@ -2,6 +2,7 @@
 
 import time
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -52,6 +53,8 @@ def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator) ->
 
 
 class ClassifierTrainer:
+    family: ClassVar[str] = "classifier"  # which model family it trains (what pages and evaluations branch on)
+
     def __init__(
         self, model: Classifier, source: ImageSource, config: ClassifierTrainConfig = ClassifierTrainConfig(),
         *, device: torch.device | str = "cpu",

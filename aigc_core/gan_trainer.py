@@ -10,7 +10,7 @@ import copy
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import torch
 
@@ -108,6 +108,8 @@ class UpdatePass:
 
 
 class GANTrainer:
+    family: ClassVar[str] = "gan"  # which model family it trains (what pages and evaluations branch on)
+
     def __init__(
         self,
         model: GAN,

@@ -4,6 +4,7 @@
 import math
 import time
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import torch
 
@@ -54,6 +55,8 @@ class VAEStats:
 
 
 class VAETrainer:
+    family: ClassVar[str] = "vae"  # which model family it trains (what pages and evaluations branch on)
+
     def __init__(
         self, model: VAE, source: BatchSource, config: VAETrainConfig = VAETrainConfig(), *, device: torch.device | str = "cpu"
     ) -> None:
