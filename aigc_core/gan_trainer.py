@@ -22,6 +22,7 @@ from .optim import OptimizerConfig, apply_settings, build_optimizer, clip_and_me
 
 FIXED_NOISE_SIZE = 64
 MAX_BATCH = 4096
+MAX_D_STEPS = 50  # k, D updates per G update: beyond this a live run barely moves G
 
 
 class BatchSource(Protocol):
@@ -50,8 +51,8 @@ class GANTrainConfig:
             raise ConfigError(f"Unknown loss {self.loss!r}; choose one of {', '.join(losses.GAN_LOSSES)}.")
         if not 2 <= self.batch_size <= MAX_BATCH:
             raise ConfigError(f"Batch size must be between 2 and {MAX_BATCH}; got {self.batch_size}.")
-        if not 1 <= self.d_steps <= 50:
-            raise ConfigError(f"k (D steps per G step) must be between 1 and 50; got {self.d_steps}.")
+        if not 1 <= self.d_steps <= MAX_D_STEPS:
+            raise ConfigError(f"k (D steps per G step) must be between 1 and {MAX_D_STEPS}; got {self.d_steps}.")
         self.g_optim.validate("Generator")
         self.d_optim.validate("Discriminator")
         if not (0 <= self.label_smoothing <= 0.5):
