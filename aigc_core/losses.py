@@ -13,15 +13,16 @@ VAE (per image, summed over pixels, averaged over the batch; in nats):
 - kl_divergence: KL(N(mu, σ²) ‖ N(0, I)) = -½ Σ (1 + log σ² - mu² - σ²).
 """
 
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 
 GANLoss = Literal["minimax", "non_saturating", "least_squares", "wgan", "wgan_gp", "hinge"]
-GAN_LOSSES: tuple[str, ...] = ("minimax", "non_saturating", "least_squares", "wgan", "wgan_gp", "hinge")
+GAN_LOSSES: tuple[str, ...] = get_args(GANLoss)  # the names, in the order pages list them
 LOGIT_LOSSES = ("minimax", "non_saturating")
 Reconstruction = Literal["bce", "mse"]
+RECONSTRUCTIONS: tuple[str, ...] = get_args(Reconstruction)
 
 
 def discriminator_loss(
