@@ -36,7 +36,8 @@ class VAETrainConfig:
         if not (math.isfinite(self.beta) and 0 <= self.beta <= MAX_BETA):
             raise ConfigError(f"β must be between 0 and {MAX_BETA:g}; got {self.beta}.")
         if self.reconstruction not in losses.RECONSTRUCTIONS:
-            raise ConfigError(f"Reconstruction must be one of {losses.RECONSTRUCTIONS}; got {self.reconstruction!r}.")
+            names = " or ".join(repr(name) for name in losses.RECONSTRUCTIONS)
+            raise ConfigError(f"Reconstruction must be {names}; got {self.reconstruction!r}.")
         if not (math.isfinite(self.clip_grad_norm) and self.clip_grad_norm >= 0):
             raise ConfigError(f"Gradient clipping must be ≥ 0 (0 = off); got {self.clip_grad_norm}.")
 
