@@ -4,7 +4,8 @@ Index convention: `t` is the paper's t. Index 0 is the data itself (ᾱ_0 = 1); 
 t = 1 … T. (diffusers counts from 0, so its timestep s is our t = s + 1; the reference tests map one to the other.)
 
 - Schedules. Linear β (Ho, Jain & Abbeel, "Denoising Diffusion Probabilistic Models", 2020): β_t evenly spaced from
-  1e-4 to 0.02 over T = 1000. Cosine ᾱ (Nichol & Dhariwal, "Improved Denoising Diffusion Probabilistic Models", 2021,
+  1e-4 to 0.02 over T = 1000; for other T both ends are scaled by 1000/T (as in Nichol & Dhariwal's code), so that
+  every T ends near pure noise. Cosine ᾱ (Nichol & Dhariwal, "Improved Denoising Diffusion Probabilistic Models", 2021,
   eq. 17): ᾱ_t = f(t) / f(0), f(t) = cos²(((t/T + s) / (1 + s)) · π/2), s = 0.008, with β_t = 1 - ᾱ_t/ᾱ_{t-1}
   capped at 0.999. Always α_t = 1 - β_t and ᾱ_t = ∏_{s≤t} α_s; SNR(t) = ᾱ_t / (1 - ᾱ_t) (Kingma et al., 2021).
 - Forward process in closed form (Ho et al., eq. 4): q(x_t | x_0) = N(√ᾱ_t x_0, (1 - ᾱ_t) I), so
@@ -70,8 +71,10 @@ class NoiseSchedule:
 
 
 def linear_betas(T: int, beta_start: float = 1e-4, beta_end: float = 0.02) -> torch.Tensor:  # noqa: N803
-    """Ho et al.'s β_1 … β_T evenly spaced from beta_start to beta_end, float64 (T,)."""
-    return torch.linspace(beta_start, beta_end, T, dtype=torch.float64)
+    """Ho et al.'s β_1 … β_T evenly spaced from beta_start to beta_end (given for T = 1000, scaled by 1000/T),
+    capped at MAX_BETA; float64 (T,)."""
+    scale = 1000 / T
+    return torch.linspace(scale * beta_start, scale * beta_end, T, dtype=torch.float64).clamp(max=MAX_BETA)
 
 
 def cosine_betas(T: int, s: float = COSINE_S, max_beta: float = MAX_BETA) -> torch.Tensor:  # noqa: N803

@@ -8,13 +8,14 @@ from torch import nn
 from ..errors import CheckpointError, ConfigError
 from .classifier import Classifier, ClassifierConfig
 from .gan import GAN, DCGANConfig, MLPGANConfig, ToyGANConfig
+from .unet import ToyDenoiser, ToyDenoiserConfig, UNet, UNetConfig
 from .vae import VAE, VAEConvConfig, VAEMLPConfig
 
 
 @dataclasses.dataclass(frozen=True)
 class Architecture:
     name: str
-    family: str  # "gan", "vae" or "classifier"
+    family: str  # "gan", "vae", "diffusion" or "classifier"
     config_class: type
     build: Callable[..., nn.Module]
 
@@ -28,6 +29,8 @@ ARCHITECTURES: dict[str, Architecture] = {
         Architecture("vae_mlp", "vae", VAEMLPConfig, VAE),
         Architecture("vae_conv", "vae", VAEConvConfig, VAE),
         Architecture("classifier", "classifier", ClassifierConfig, Classifier),
+        Architecture("unet", "diffusion", UNetConfig, UNet),
+        Architecture("toy_denoiser", "diffusion", ToyDenoiserConfig, ToyDenoiser),
     )
 }
 
