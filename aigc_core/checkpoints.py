@@ -1,18 +1,25 @@
 """Checkpoints: a folder with `config.json` (architecture, config, format version, provenance) and
 `model.safetensors` (weights). Loading never unpickles anything: safetensors holds raw tensors only.
 
+Loading is checked in the order that keeps a hostile upload cheap: sizes from the zip's directory or the file
+system, then config.json, then the model's size from the config alone (`models.size`, no allocation), then the
+weights file's size against what that config can need, and only then the weights themselves, which must be finite.
+
 For a GAN trained with a weight EMA, the saved generator is the EMA generator (the one that draws the
 samples); resuming continues from it.
 """
 
+import contextlib
 import io
 import json
+import lzma
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 from safetensors import SafetensorError
@@ -20,13 +27,16 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 from torch import nn
 
-from .errors import CheckpointError
+from .errors import CheckpointError, ConfigError
+from .finite import require_finite_weights
 from .models.registry import ARCHITECTURES, architecture_of, build_model, config_from_dict, config_to_dict
+from .models.size import DEFAULT_MAX_ACTIVATIONS, DEFAULT_MAX_PARAMS, check_model_size, meta_model
 
 FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 MAX_ZIP_BYTES = 200 * 1024 * 1024  # uncompressed; our largest model is ~10 MB
+MAX_CONFIG_BYTES = 1024 * 1024  # config.json is ~2 kB; provenance notes never need a megabyte
 _PICKLE_PREFIXES = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK\x03\x04")
 
 
@@ -157,23 +167,71 @@ def _load_state(model: nn.Module, state: dict[str, torch.Tensor], architecture: 
             )
         if tensor.dtype != expected[name].dtype:
             raise CheckpointError(f"Weight {name!r} has dtype {tensor.dtype}, expected {expected[name].dtype}.")
+    require_finite_weights(state, what=f"This {architecture} checkpoint")
     model.load_state_dict(state)
 
 
-def checkpoint_from_bytes(config_json: bytes, weights: bytes) -> Checkpoint:
+@dataclass(frozen=True)
+class _Sized:
+    """A checkpoint's config, checked and sized, before any weight is read."""
+
+    meta: dict[str, Any]
+    config: Any
+    max_weights_bytes: int  # the largest model.safetensors this config can explain
+
+
+def _size_config(config_json: bytes, max_params: int, max_activations: int) -> _Sized:
+    if len(config_json) > MAX_CONFIG_BYTES:
+        raise CheckpointError(f"{CONFIG_NAME} is {len(config_json):,} bytes; an AIGC Lab config is a few kB.")
     meta = _parse_meta(config_json)
     architecture = meta["architecture"]
     config = config_from_dict(architecture, meta["model_config"])
     try:
-        model = build_model(config)
-    except (ValueError, RuntimeError, TypeError) as exc:
+        check_model_size(config, max_params=max_params, max_activations=max_activations, error=CheckpointError)
+    except CheckpointError as exc:
+        if "above the limit" in str(exc):
+            raise
         raise CheckpointError(f"Cannot build a {architecture} model from this config: {exc}") from exc
-    _load_state(model, _parse_weights(weights), architecture)
+    tensors = meta_model(config).state_dict()
+    state_bytes = sum(t.numel() * t.element_size() for t in tensors.values())
+    # A GAN may carry its EMA generator too (at most the model again); the safetensors header names each tensor.
+    return _Sized(meta, config, 2 * state_bytes + 256 * len(tensors) + 64 * 1024)
+
+
+def _check_weights_size(sized: _Sized, size: int) -> None:
+    if size > sized.max_weights_bytes:
+        raise CheckpointError(
+            f"{WEIGHTS_NAME} is {size:,} bytes, more than a {sized.meta['architecture']} of this config can hold "
+            f"(at most {sized.max_weights_bytes:,}); it is not this checkpoint's weights."
+        )
+
+
+def _build(sized: _Sized, weights: bytes) -> Checkpoint:
+    _check_weights_size(sized, len(weights))
+    architecture = sized.meta["architecture"]
+    state = _parse_weights(weights)
+    try:
+        model = build_model(sized.config)
+    except (ValueError, RuntimeError, TypeError, ConfigError) as exc:
+        raise CheckpointError(f"Cannot build a {architecture} model from this config: {exc}") from exc
+    _load_state(model, state, architecture)
     model.eval()
-    return Checkpoint(model=model, architecture=architecture, family=ARCHITECTURES[architecture].family, meta=meta)
+    return Checkpoint(model=model, architecture=architecture, family=ARCHITECTURES[architecture].family,
+                      meta=sized.meta)
 
 
-def load_checkpoint(folder: str | Path) -> Checkpoint:
+def checkpoint_from_bytes(
+    config_json: bytes, weights: bytes, *, max_params: int = DEFAULT_MAX_PARAMS,
+    max_activations: int = DEFAULT_MAX_ACTIVATIONS,
+) -> Checkpoint:
+    """A checkpoint from its two files' bytes. A config whose model exceeds `max_params` parameters (or
+    `max_activations` values in a forward pass of one sample) is refused before anything is built."""
+    return _build(_size_config(config_json, max_params, max_activations), weights)
+
+
+def load_checkpoint(
+    folder: str | Path, *, max_params: int = DEFAULT_MAX_PARAMS, max_activations: int = DEFAULT_MAX_ACTIVATIONS,
+) -> Checkpoint:
     folder = Path(folder)
     if not folder.is_dir():
         raise CheckpointError(f"{folder} is not a checkpoint folder.")
@@ -181,11 +239,26 @@ def load_checkpoint(folder: str | Path) -> Checkpoint:
     for path in paths:
         if not path.is_file():
             raise CheckpointError(f"{folder.name} has no {path.name}.")
-    return checkpoint_from_bytes(paths[0].read_bytes(), paths[1].read_bytes())
+    try:
+        config_size = paths[0].stat().st_size
+        if config_size > MAX_CONFIG_BYTES:
+            raise CheckpointError(f"{CONFIG_NAME} is {config_size:,} bytes; an AIGC Lab config is a few kB.")
+        sized = _size_config(paths[0].read_bytes(), max_params, max_activations)
+        _check_weights_size(sized, paths[1].stat().st_size)  # before reading a byte of it
+        return _build(sized, paths[1].read_bytes())
+    except OSError as exc:
+        raise CheckpointError(f"Cannot read {folder.name}: {exc.strerror or exc}") from exc
 
 
-def load_checkpoint_zip(data: bytes) -> Checkpoint:
-    """Load a zipped checkpoint folder (as downloaded from the app), checking it before decompressing."""
+def load_checkpoint_zip(
+    data: bytes, *, max_params: int = DEFAULT_MAX_PARAMS, max_activations: int = DEFAULT_MAX_ACTIVATIONS,
+) -> Checkpoint:
+    """Load a zipped checkpoint folder (as downloaded from the app), checking it before decompressing.
+
+    Every size is checked against the zip's directory before the member is inflated, and Python's zip reader
+    stops at the size the directory declares (a member that inflates to more fails its CRC), so a bomb costs
+    kilobytes. The weights are only inflated once config.json has been read and the model sized.
+    """
     if not data.startswith(b"PK"):
         if data.startswith(_PICKLE_PREFIXES[:-1]):
             raise CheckpointError(
@@ -193,7 +266,7 @@ def load_checkpoint_zip(data: bytes) -> Checkpoint:
                 "arbitrary code. Upload a checkpoint .zip exported by AIGC Lab (config.json + model.safetensors)."
             )
         raise CheckpointError("This file is not a zip archive. Upload a checkpoint .zip exported by AIGC Lab.")
-    try:
+    with _reading_zip():
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = {Path(info.filename).name: info for info in archive.infolist() if not info.is_dir()}
         if sum(info.file_size for info in infos.values()) > MAX_ZIP_BYTES:
@@ -201,7 +274,26 @@ def load_checkpoint_zip(data: bytes) -> Checkpoint:
         for name in (CONFIG_NAME, WEIGHTS_NAME):
             if name not in infos:
                 raise CheckpointError(f"The archive has no {name}; expected config.json and model.safetensors.")
-        return checkpoint_from_bytes(archive.read(infos[CONFIG_NAME]), archive.read(infos[WEIGHTS_NAME]))
-    except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+        if infos[CONFIG_NAME].file_size > MAX_CONFIG_BYTES:
+            raise CheckpointError(
+                f"{CONFIG_NAME} unpacks to {infos[CONFIG_NAME].file_size:,} bytes; an AIGC Lab config is a few kB."
+            )
+        config_json = archive.read(infos[CONFIG_NAME])
+    sized = _size_config(config_json, max_params, max_activations)
+    _check_weights_size(sized, infos[WEIGHTS_NAME].file_size)
+    with _reading_zip():
+        weights = archive.read(infos[WEIGHTS_NAME])
+    return _build(sized, weights)
+
+
+@contextlib.contextmanager
+def _reading_zip() -> Iterator[None]:
+    """Every way Python's zip reader fails on a damaged or unusual archive becomes one CheckpointError."""
+    try:
+        yield
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, lzma.LZMAError, OSError,
+            NotImplementedError, RuntimeError, ValueError, struct.error) as exc:
+        # NotImplementedError: an unsupported compression method; RuntimeError: an encrypted member;
+        # OSError: bz2's "Invalid data stream"; ValueError / struct.error: malformed headers and extra fields.
         raise CheckpointError(f"The zip archive is damaged or truncated ({exc}).") from exc
 

@@ -32,3 +32,7 @@ class TrainingDiverged(AigcError):
         super().__init__(message)
         self.step = step
         self.restored_step = restored_step
+
+
+class NonFiniteOutput(AigcError):
+    """A model produced NaN or infinite values; they are never shown as pictures nor written to a file."""

@@ -11,6 +11,7 @@ from .errors import ConfigError
 from .gan_trainer import GANTrainConfig, GANTrainer
 from .mnist import ImageSource, PixelRange, load_mnist
 from .models.registry import architecture_of, build_model
+from .models.size import DEFAULT_MAX_ACTIVATIONS, DEFAULT_MAX_PARAMS, check_model_size
 from .presets import Preset
 from .toy2d import TOY_DISTRIBUTIONS, PointSource
 from .vae_trainer import VAETrainConfig, VAETrainer
@@ -46,10 +47,18 @@ def build_trainer(
     device: torch.device | str = "cpu",
     model: torch.nn.Module | None = None,
     source: Any | None = None,
+    max_params: int = DEFAULT_MAX_PARAMS,
+    max_activations: int = DEFAULT_MAX_ACTIVATIONS,
 ) -> Trainer:
-    """A fresh trainer (or one continuing `model`) with the seed taken from `train_config`."""
+    """A fresh trainer (or one continuing `model`) with the seed taken from `train_config`.
+
+    The model's size is checked from its config before anything is built (ConfigError past `max_params`
+    parameters, or `max_activations` values in a forward pass of one batch), whether or not `model` is given.
+    """
     family = architecture_of(model_config).family
     train_config.validate()
+    check_model_size(model_config, max_params=max_params, max_activations=max_activations,
+                     batch_size=train_config.batch_size)
     if model is None:
         model = build_model(model_config, seed=train_config.seed)
     source = source if source is not None else data_source(family, data, device)

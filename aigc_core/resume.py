@@ -18,6 +18,7 @@ from .checkpoints import Checkpoint
 from .errors import CheckpointError, ConfigError
 from .factory import Trainer, build_trainer
 from .gan_trainer import GANTrainConfig, GANTrainer
+from .models.size import DEFAULT_MAX_ACTIVATIONS, DEFAULT_MAX_PARAMS, check_model_size
 from .optim import OptimizerConfig
 from .vae_trainer import VAETrainConfig
 
@@ -63,14 +64,22 @@ def trainer_from_checkpoint(
     *,
     device: torch.device | str = "cpu",
     continue_count: bool = True,
+    max_params: int = DEFAULT_MAX_PARAMS,
+    max_activations: int = DEFAULT_MAX_ACTIVATIONS,
 ) -> Trainer:
-    """A trainer over a deep copy of the checkpoint's model, in training mode, continuing its step count."""
+    """A trainer over a deep copy of the checkpoint's model, in training mode, continuing its step count.
+
+    The model's size is checked against the caps (from its config, as `build_trainer` does) before the copy is
+    made: a checkpoint loaded under a generous cap may still be too large to train in this session."""
     if checkpoint.family not in _CONFIG_CLASSES:
         raise CheckpointError(f"A {checkpoint.family} checkpoint cannot be trained on this page.")
     if not isinstance(train_config, _CONFIG_CLASSES[checkpoint.family]):
         raise ConfigError(f"A {checkpoint.family} model needs a {_CONFIG_CLASSES[checkpoint.family].__name__}.")
+    check_model_size(checkpoint.model.config, max_params=max_params, max_activations=max_activations,
+                     batch_size=train_config.batch_size)
     model = copy.deepcopy(checkpoint.model).to(device).train().requires_grad_(True)
-    trainer = build_trainer(model.config, train_config, model=model, device=device)
+    trainer = build_trainer(model.config, train_config, model=model, device=device, max_params=max_params,
+                            max_activations=max_activations)
     if continue_count:
         steps, d_updates = recorded_steps(checkpoint)
         trainer.iteration = steps

@@ -5,6 +5,7 @@ import io
 import json
 import os
 import pickle
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -232,12 +233,34 @@ def test_wrong_dtype(good, dtype):
         load_checkpoint(good)
 
 
-def test_non_finite_weights_still_load_as_data(good):
-    """safetensors holds raw numbers; NaN weights are data, not code (the app shows bad samples, not a crash)."""
+@pytest.mark.parametrize(("name", "value"), [("to_stats.bias", float("nan")), ("encoder.1.0.weight", float("inf")),
+                                             ("decoder.0.2.bias", -float("inf"))])
+def test_non_finite_weights_are_refused(good, name, value):
+    """NaN/inf weights are data, not code, but such a model only draws blank pictures and breaks the analyses
+    (the Latent Explorer's SVD): refused on load, naming the first bad tensor, from a folder and from a zip."""
     weights = _weights(good)
-    weights["to_stats.bias"] = torch.full_like(weights["to_stats.bias"], float("nan"))
+    weights[name] = weights[name].clone()
+    weights[name].view(-1)[:2] = value
     (good / WEIGHTS_NAME).write_bytes(save_safetensors(weights))
-    assert torch.isnan(load_checkpoint(good).model.to_stats.bias).all()
+    kind = "NaN" if value != value else "infinite"
+    pattern = rf"vae_mlp checkpoint holds non-finite weights: '{re.escape(name)}' has .*2 {kind}"
+    with pytest.raises(CheckpointError, match=pattern):
+        load_checkpoint(good)
+    with pytest.raises(CheckpointError, match=pattern):
+        load_checkpoint_zip(_zip({CONFIG_NAME: (good / CONFIG_NAME).read_bytes(),
+                                  WEIGHTS_NAME: (good / WEIGHTS_NAME).read_bytes()}))
+
+
+def test_non_finite_batch_norm_buffer_is_refused(tmp_path):
+    """Buffers count too: a NaN running variance makes every eval-mode output NaN."""
+    model, ema = MODELS["mlp_gan_ema"]
+    folder = save_checkpoint(tmp_path / "gan", model, sampling_generator=ema)
+    weights = _weights(folder)
+    key = next(k for k in weights if k.endswith("running_var"))
+    weights[key] = torch.full_like(weights[key], float("nan"))
+    (folder / WEIGHTS_NAME).write_bytes(save_safetensors(weights))
+    with pytest.raises(CheckpointError, match=rf"non-finite weights: '{re.escape(key)}'"):
+        load_checkpoint(folder)
 
 
 def test_torch_save_file_as_weights(good, tmp_path):
@@ -382,3 +405,40 @@ def test_malicious_pickles_are_never_unpickled(tmp_path, good, kind):
 def test_pickle_upload_message_is_specific():
     with pytest.raises(CheckpointError, match=r"This is a pickle / torch\.save file\. AIGC Lab never unpickles uploads"):
         load_checkpoint_zip(pickle.dumps({"a": 1}, protocol=4))
+
+
+# --- sizes checked before anything is inflated or built ------------------------------------------------------
+
+
+def test_config_json_larger_than_any_config_is_refused_from_the_directory():
+    config_json, weights = checkpoint_bytes(MODELS["vae_mlp"][0])
+    padded = config_json[:-1] + b"," + b" " * (2 * 1024 * 1024) + b'"pad": 0}'
+    with pytest.raises(CheckpointError, match=r"config\.json unpacks to [\d,]+ bytes; an AIGC Lab config is a few kB"):
+        load_checkpoint_zip(_zip({CONFIG_NAME: padded, WEIGHTS_NAME: weights}))
+
+
+def test_weights_larger_than_the_config_can_hold_are_refused_before_inflating(monkeypatch):
+    """The zip directory's size of model.safetensors is compared with what the config's model can need (twice
+    the state, for an EMA generator, plus the header) before a byte of it is inflated."""
+    config_json, weights = checkpoint_bytes(MODELS["vae_mlp"][0])
+    padded = save_safetensors({**_weights_of(MODELS["vae_mlp"][0]), "padding": torch.zeros(2_000_000)})
+    inflated = []
+    real_read = zipfile.ZipFile.read
+    monkeypatch.setattr(zipfile.ZipFile, "read", lambda self, name: inflated.append(name) or real_read(self, name))
+    with pytest.raises(CheckpointError, match=r"model\.safetensors is 8,1[\d,]+ bytes, more than a vae_mlp of this config"):
+        load_checkpoint_zip(_zip({CONFIG_NAME: config_json, WEIGHTS_NAME: padded}))
+    assert [Path(getattr(n, "filename", n)).name for n in inflated] == [CONFIG_NAME]
+
+
+def _weights_of(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+
+
+def test_caps_are_arguments():
+    data = checkpoint_zip(MODELS["vae_mlp"][0])
+    params = sum(p.numel() for p in MODELS["vae_mlp"][0].parameters())
+    assert load_checkpoint_zip(data, max_params=params).architecture == "vae_mlp"
+    with pytest.raises(CheckpointError, match=rf"has {params:,} parameters .* above the limit of {params - 1:,}"):
+        load_checkpoint_zip(data, max_params=params - 1)
+    with pytest.raises(CheckpointError, match=r"makes [\d,]+ activations .* above the limit of 100"):
+        load_checkpoint_zip(data, max_activations=100)

@@ -37,7 +37,10 @@ def mlp(
 @torch.no_grad()
 def init_weights(module: nn.Module, generator: torch.Generator, scheme: InitScheme = "default") -> None:
     """Redraw all weights from `generator` (CPU). "default" mirrors PyTorch's uniform(±1/sqrt(fan_in));
-    "dcgan" uses N(0, 0.02) as in Radford et al. (2016)."""
+    "dcgan" uses N(0, 0.02) as in Radford et al. (2016). A model on the meta device (built only to be sized, see
+    `models.size`) has no values to draw."""
+    if any(p.is_meta for p in module.parameters()):
+        return
     for layer in module.modules():
         if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             weight = layer.weight
