@@ -77,7 +77,7 @@ class ClassifierTrainer:
         logits = self.model(x)
         loss = F.cross_entropy(logits, y.to(self.device))
         value = loss.item()
-        self.guard.check(value, "the classifier loss", self.iteration)
+        self.guard.check_loss(value, "the classifier loss", self.iteration)
         optimizer = self.optimizers["classifier"]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

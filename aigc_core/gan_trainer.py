@@ -233,7 +233,7 @@ class GANTrainer:
             what = "the generator loss"
         p.loss = loss
         p.loss_value = loss.item()
-        self.guard.check(p.loss_value, what, self.iteration)
+        self.guard.check_loss(p.loss_value, what, self.iteration)
 
     def compute_gradients(self, p: "UpdatePass") -> None:
         """Phase 5: backpropagate, then clip (or just measure) the gradient norm; refuses non-finite gradients."""
@@ -263,6 +263,8 @@ class GANTrainer:
             with torch.no_grad():  # both means from one tensor: each op costs more than its math here
                 scores = p.scores if p.scores is not None else torch.cat([p.real_scores, p.fake_scores])
                 d_real, d_fake = losses.discriminator_probability(cfg.loss, scores).view(2, -1).mean(1).tolist()
+            if cfg.loss in losses.LOGIT_LOSSES:  # only these report probabilities that can say D has won
+                self.guard.observe_discriminator(d_real, d_fake, self.iteration)
             last = self.last  # built field by field: dataclasses.replace cost tens of µs a call inside a step
             self.last = GANStats(
                 self.iteration, self.d_updates, "d", p.loss_value, last.g_loss, d_real, d_fake, p.grad_norm,

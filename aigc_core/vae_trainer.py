@@ -92,7 +92,7 @@ class VAETrainer:
         kl = losses.kl_divergence(mu, logvar)
         loss = recon + cfg.beta * kl
         loss_value = loss.item()
-        self.guard.check(loss_value, "the VAE loss", self.iteration)
+        self.guard.check_loss(loss_value, "the VAE loss", self.iteration)
         optimizer = self.optimizers["vae"]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
