@@ -4,6 +4,9 @@
     python -m aigc_core train --model toy_gan --data moons --seed 0 --out pretrained/toy_moons
     python -m aigc_core sample pretrained/gan_mlp --out grid.png
     python -m aigc_core evaluate pretrained/gan_mlp --json
+
+Bad arguments, bad files and refused models end in one line, `error: ...`, and exit code 2, never a traceback:
+numbers are range-checked by argparse, and AigcError / OSError from the work itself are caught in `main`.
 """
 
 import argparse
@@ -13,18 +16,19 @@ import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
 import torch
 
 from . import evaluation, pixels
-from .checkpoints import load_checkpoint, save_checkpoint
+from .checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from .device import describe_device, pick_device
 from .errors import AigcError, ConfigError
-from .factory import trainer_from_preset
+from .finite import require_finite_samples
 from .gan_trainer import GANTrainer, generate
 from .models.classifier import Classifier
 from .models.gan import GAN, ToyGANConfig
+from .models.size import DEFAULT_MAX_PARAMS
 from .models.vae import VAE
 from .presets import PRESETS, Preset, get_preset
 from .toy2d import TOY_DISTRIBUTIONS
@@ -150,10 +154,14 @@ def _jsonable(config: object) -> dict:
     return json.loads(json.dumps(asdict(config)))  # type: ignore[call-overload]
 
 
+def _load(args: argparse.Namespace) -> Checkpoint:
+    return load_checkpoint(args.checkpoint, max_params=args.max_params)
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from . import images  # Pillow is only needed here
 
-    checkpoint = load_checkpoint(args.checkpoint)
+    checkpoint = _load(args)
     model = checkpoint.model
     rng = torch.Generator().manual_seed(args.seed)
     if isinstance(model, GAN):
@@ -166,6 +174,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
             pictures = torch.sigmoid(model.decode(model.sample_noise(args.n, rng)))
     else:
         raise AigcError("Only GAN and VAE checkpoints can draw samples.")
+    require_finite_samples(pictures, what=f"The {args.n} samples")  # a PNG of NaNs would be black, silently
     nrow = max(1, int(round(args.n**0.5)))
     Path(args.out).write_bytes(images.to_png_bytes(images.upscale(images.make_grid(pictures, nrow), args.scale)))
     print(f"Wrote {args.out} ({args.n} samples, seed {args.seed})", file=sys.stderr)
@@ -173,7 +182,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    model = load_checkpoint(args.checkpoint).model
+    model = _load(args).model
     result = _metrics_for(model, samples=args.samples)
     if args.json:
         print(json.dumps(result))
@@ -189,6 +198,32 @@ def cmd_presets(_: argparse.Namespace) -> int:
     return 0
 
 
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in [low, high], else a usage error (exit 2) that says the range."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}, not {value:,}")
+        return value
+
+    parse.__name__ = "whole number"  # what argparse calls the type in its messages
+    return parse
+
+
+MAX_SAMPLES = 10_000  # a 100 x 100 grid; larger is a typo, and `--n 100000000` would need gigabytes
+SEED = _whole(0, 2**63 - 1)
+
+
+def _add_max_params(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-params", type=_whole(1, 10**12), default=DEFAULT_MAX_PARAMS,
+                        help=f"refuse a checkpoint whose config has more parameters (default {DEFAULT_MAX_PARAMS:,}); "
+                             "checked from config.json before anything is built")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m aigc_core", description="AIGC Lab: train and evaluate GANs/VAEs.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -198,12 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", required=True, choices=sorted(PRESETS), help="preset name")
     train.add_argument("--data", choices=TOY_DISTRIBUTIONS, default=None,
                        help="toy presets: the 2-D distribution to train on (default: the preset's)")
-    train.add_argument("--steps", type=int, default=None, help="training steps (default: the preset's)")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--steps", type=_whole(1, 10**9), default=None, help="training steps (default: the preset's)")
+    train.add_argument("--seed", type=SEED, default=0)
     train.add_argument("--out", required=True, help="output checkpoint folder")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
-    train.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
-    train.add_argument("--eval-every", type=int, default=0, help="GANs: print a quick score every N steps")
+    train.add_argument("--threads", type=_whole(0, 1024), default=0, help="torch CPU threads (0 = default)")
+    train.add_argument("--eval-every", type=_whole(0, 10**9), default=0,
+                       help="GANs: print a quick score every N steps")
     train.add_argument("--no-eval", action="store_true", help="skip the final evaluation")
     train.add_argument("--dry-run", action="store_true", help="3 steps, no evaluation (used by the tests)")
     train.set_defaults(func=cmd_train)
@@ -211,15 +247,18 @@ def build_parser() -> argparse.ArgumentParser:
     sample = sub.add_parser("sample", help="write a PNG grid of samples")
     sample.add_argument("checkpoint")
     sample.add_argument("--out", default="samples.png")
-    sample.add_argument("--n", type=int, default=64)
-    sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--scale", type=int, default=2)
+    sample.add_argument("--n", type=_whole(1, MAX_SAMPLES), default=64, help=f"samples (1 to {MAX_SAMPLES:,})")
+    sample.add_argument("--seed", type=SEED, default=0)
+    sample.add_argument("--scale", type=_whole(1, 16), default=2, help="pixels per MNIST pixel (1 to 16)")
+    _add_max_params(sample)
     sample.set_defaults(func=cmd_sample)
 
     evaluate = sub.add_parser("evaluate", help="print metrics of a checkpoint")
     evaluate.add_argument("checkpoint")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
-    evaluate.add_argument("--samples", type=int, default=10_000)
+    evaluate.add_argument("--samples", type=_whole(2, 100_000), default=10_000,
+                          help="GANs: samples drawn for the metrics (2 to 100,000)")
+    _add_max_params(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
     return parser
 
@@ -230,4 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except AigcError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. --out in a folder that does not exist, a disk full, no permission
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
