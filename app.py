@@ -6,12 +6,13 @@ Each page body lives in `pages/`; `st.navigation` picks the page, this file draw
 from __future__ import annotations
 
 import streamlit as st
-import torch
 
-from ui import live, parking
 from ui.i18n import current_language, language_selector, t
-from ui.share import language_notices, show_notices
+from ui.resources import device_text
+from ui.server import parking
+from ui.share.sync import language_notices, show_notices
 from ui.teacher import resolve_teacher_params, teacher_sidebar
+from ui.train.controls import restore_after_reload
 
 st.set_page_config(page_title="AIGC Lab", page_icon="🧪", layout="wide")
 
@@ -34,17 +35,6 @@ PAGES = [
 ]
 
 
-@st.cache_resource(show_spinner=False)
-def _device_kind() -> tuple[str, int]:
-    # TODO: switch to aigc_core.device.describe_device(pick_device()) once it lands.
-    return ("cuda", 0) if torch.cuda.is_available() else ("cpu", torch.get_num_threads())
-
-
-def _device_text() -> str:
-    kind, threads = _device_kind()
-    return t("common.device_cuda") if kind == "cuda" else t("common.device_cpu", threads=threads)
-
-
 page = st.navigation(
     [
         st.Page(path, title=t(title_key), icon=icon, url_path=url_path, default=(url_path is None))
@@ -57,10 +47,10 @@ page = st.navigation(
 with st.sidebar:
     language_selector()
     teacher_sidebar(page.url_path)
-    st.caption(t("common.device_line", device=_device_text()))
+    st.caption(t("common.device_line", device=device_text()))
 
 show_notices(link_notices)
 if page.url_path != "train":  # the Train page does both itself, below its title
-    live.restore_after_reload(on_train_page=False)  # a reload on any page brings the Train run back
+    restore_after_reload(on_train_page=False)  # a reload on any page brings the Train run back
     parking.show_token()
 page.run()

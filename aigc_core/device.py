@@ -15,10 +15,17 @@ def pick_device(prefer: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
+def device_parts(device: torch.device) -> tuple[str, str]:
+    """(kind, detail): ("cuda", the GPU's name), ("mps", "") or ("cpu", torch's thread count). The one place that
+    reads what a device is; the CLI describes it in English, the app in the page's language."""
+    if device.type == "cuda":
+        return "cuda", torch.cuda.get_device_name(device)
+    if device.type == "mps":
+        return "mps", ""
+    return "cpu", str(torch.get_num_threads())
+
+
 def describe_device(device: torch.device) -> str:
     """A short human description, e.g. 'CUDA GPU (NVIDIA H200)' or 'CPU (2 threads)'."""
-    if device.type == "cuda":
-        return f"CUDA GPU ({torch.cuda.get_device_name(device)})"
-    if device.type == "mps":
-        return "Apple GPU (MPS)"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    kind, detail = device_parts(device)
+    return {"cuda": f"CUDA GPU ({detail})", "mps": "Apple GPU (MPS)", "cpu": f"CPU ({detail} threads)"}[kind]

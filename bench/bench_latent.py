@@ -2,9 +2,9 @@
 
 Server side (always): the work of one slider move on the Sliders & map tab, outside Streamlit:
   - "decode": one code through the decoder / generator, the 28x28 picture enlarged 8x and encoded as PNG
-    (`aigc_core.explorer.decode` + `images.make_grid` + `upscale` + `to_png_bytes`, what ui.latent_panels does);
+    (`aigc_core.explorer.decode` + `images.make_grid` + `upscale` + `to_png_bytes`, what ui.latent.panels does);
   - "with map" (VAEs): the same plus the map of 3,000 encoded test digits with the marker, as the fragment redraws
-    it on each move (`ui.latent_panels.map_spec`, the points as Arrow and the spec as JSON, as Streamlit sends them).
+    it on each move (`ui.latent.panels.map_spec`, the points as Arrow and the spec as JSON, as Streamlit sends them).
   Reported per model as the median and 95th percentile over many repetitions, in CPU milliseconds of this
   process (one torch thread: what one idle core would take, whatever else the shared machine runs) and in wall
   milliseconds. Target: decode ≤ 30 ms for the MLP models.
@@ -50,7 +50,7 @@ def server_side(repeats: int) -> dict[str, dict[str, float]]:
     from aigc_core.evaluation import PRETRAINED_DIR
     from aigc_core.mnist import load_mnist
     from aigc_core.models.vae import VAE
-    from ui.latent_panels import IMAGE_SCALE, MAP_POINTS, _points, map_spec
+    from ui.latent.view import IMAGE_SCALE, MAP_POINTS, map_points, map_spec
 
     test = load_mnist("test")
     results: dict[str, dict[str, float]] = {}
@@ -65,7 +65,7 @@ def server_side(repeats: int) -> dict[str, dict[str, float]]:
             picture = images.make_grid(explorer.decode(model, z[None]), nrow=1, padding=0)
             return images.to_png_bytes(images.upscale(picture, IMAGE_SCALE))
 
-        points = _points(encoded, MAP_POINTS) if encoded is not None else None
+        points = map_points(encoded, MAP_POINTS) if encoded is not None else None
 
         def with_map(z: torch.Tensor) -> tuple[bytes, bytes, str]:
             # The page's own spec, plus what Streamlit does with it: the points to Arrow, the spec to JSON.

@@ -1,9 +1,9 @@
 """Throughput of live training on the Train page against the bare trainer loop, in the same run.
 
-"live" is the page's own path: `ui.live.train_slice` (`aigc_core.slicing.run_slice(trainer, slice)` on the page's
-thread policy, recording every step) followed by the redraw work of the
-live fragment (`ui.live_view.redraw_data`: fixed-noise sample grid, snapshot, chart data and Plotly figures, the
-diagram source) plus the serialisation it sends (the grid as an inline PNG, the figures' JSON as
+"live" is the page's own path, called as it is (no patching): `ui.train.run.train_slice`
+(`aigc_core.slicing.run_slice(trainer, slice)` on the page's thread policy, recording every step) followed by the
+redraw work of the live fragment (`ui.train.view.redraw_data`: fixed-noise sample grid, snapshot, chart data and
+Plotly figures, the diagram source, in English) plus the serialisation it sends (the grid as an inline PNG, the figures' JSON as
 st.plotly_chart makes it). "bare" is `trainer.step()` in a loop. The two alternate in rounds so that
 background load hits both alike; each round starts from the same trainer state kind (a warm trainer).
 
@@ -18,7 +18,6 @@ training, about 1% of the time).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
 import sys
 import time
@@ -30,58 +29,56 @@ import plotly.io  # noqa: E402
 import torch  # noqa: E402
 
 from aigc_core.factory import trainer_from_preset  # noqa: E402
-from aigc_core.gan_trainer import GANTrainer  # noqa: E402
 from aigc_core.history import MetricHistory  # noqa: E402
 from aigc_core.mnist import load_mnist, to_tensor  # noqa: E402
 from aigc_core.presets import get_preset  # noqa: E402
-from ui import charts, i18n, live, live_view, slowmo, train_settings  # noqa: E402
+from ui.catalog import load_translator  # noqa: E402
+from ui.train import run as train_run, view  # noqa: E402
+from ui.train.run import DEFAULT_SLICE, Settings, TrainRun, train_slice, training_threads  # noqa: E402
 
-# Outside `streamlit run` every t() would log a "no script context" warning; in the app it is a dictionary
-# lookup. Give the page modules that lookup, so the bench times the redraw and not the warnings.
-_ENGLISH = i18n.load_catalog("en").strings
-for _module in (charts, live, slowmo):
-    _module.t = lambda key, /, **fmt: _ENGLISH[key].format(**fmt) if fmt else _ENGLISH[key]
-live.current_language = lambda: "en"
+ENGLISH = load_translator("en")
+ONE_THREAD_RULE = True  # the page's thread policy; False when --threads sets an explicit count
 
 
-def _run(preset_name: str, seed: int) -> live.LiveRun:
+def _run(preset_name: str, seed: int) -> TrainRun:
     preset = get_preset(preset_name)
     trainer = trainer_from_preset(preset, seed=seed)
-    family = "gan" if isinstance(trainer, GANTrainer) else "vae"
-    settings = train_settings.Settings(family, preset_name, "scratch", preset.model_config, trainer.config)
-    history = MetricHistory(live.GAN_FIELDS, ("phase",)) if family == "gan" else MetricHistory(live.VAE_FIELDS)
-    run = live.LiveRun(settings=settings, trainer=trainer, origin="scratch", history=history, running=True)
+    family = trainer.family
+    settings = Settings(family, preset_name, "scratch", preset.model_config, trainer.config)
+    fields = train_run.GAN_FIELDS if family == "gan" else train_run.VAE_FIELDS
+    history = MetricHistory(fields, ("phase",)) if family == "gan" else MetricHistory(fields)
+    run = TrainRun(settings=settings, trainer=trainer, origin="scratch", history=history, running=True)
     if family == "vae":
         run.recon_input = to_tensor(load_mnist("test").images[:8], "unit")
     return run
 
 
-def bare(run: live.LiveRun, seconds: float) -> tuple[int, float]:
+def bare(run: TrainRun, seconds: float) -> tuple[int, float]:
     trainer, steps = run.trainer, 0
     start = time.perf_counter()
-    with live.training_threads():  # the page's thread policy, so the ratio measures slicing and redraws only
+    with training_threads(ONE_THREAD_RULE):  # the page's thread policy: the ratio measures slicing and redraws
         while time.perf_counter() - start < seconds:
             run.history.append(trainer.step())  # the page records every step too
             steps += 1
     return steps, time.perf_counter() - start
 
 
-def redraw(run: live.LiveRun) -> None:
-    with live.training_threads():
-        data = live_view.redraw_data(run)
-    live_view.image_html(data.grid, "samples")  # the inline PNG the page sends
+def redraw(run: TrainRun) -> None:
+    with training_threads(ONE_THREAD_RULE):
+        data = view.redraw_data(run, ENGLISH)
+    view.image_html(data.grid, "samples")  # the inline PNG the page sends
     if data.recon is not None:
-        live_view.image_html(data.recon, "reconstructions")
+        view.image_html(data.recon, "reconstructions")
     for figure in [*data.figures, *([data.quality] if data.quality is not None else [])]:
         plotly.io.to_json(figure.to_dict(), validate=False)  # what st.plotly_chart sends
 
 
-def sliced(run: live.LiveRun, seconds: float, slice_seconds: float) -> tuple[int, float, float, int]:
+def sliced(run: TrainRun, seconds: float, slice_seconds: float) -> tuple[int, float, float, int]:
     steps, redraw_time, slices = 0, 0.0, 0
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
         before = run.trainer.iteration
-        live.train_slice(run, slice_seconds)  # run_slice on the page's thread policy, recording every step
+        train_slice(run, slice_seconds, one_thread_rule=ONE_THREAD_RULE)  # as the page: records every step
         steps += run.trainer.iteration - before
         mark = time.perf_counter()
         redraw(run)
@@ -93,21 +90,22 @@ def sliced(run: live.LiveRun, seconds: float, slice_seconds: float) -> tuple[int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="gan_mlp_live")
-    parser.add_argument("--slice", type=float, default=train_settings.DEFAULT_SLICE, help="seconds per slice (default: the page's)")
+    parser.add_argument("--slice", type=float, default=DEFAULT_SLICE, help="seconds per slice (default: the page's)")
     parser.add_argument("--seconds", type=float, default=1.5, help="seconds per measurement (short: fine interleaving)")
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--threads", type=int, default=0,
                         help="torch threads for both (0: the page's policy, one thread on a machine with <= 2 cores)")
     args = parser.parse_args()
+    global ONE_THREAD_RULE
     if args.threads:
         torch.set_num_threads(args.threads)
-        live.training_threads = contextlib.nullcontext  # an explicit count wins over the page's policy
+        ONE_THREAD_RULE = False  # an explicit count wins over the page's policy
 
     run_bare, run_live = _run(args.preset, 0), _run(args.preset, 0)
     for run in (run_bare, run_live):  # warm-up: allocator, data, first figures
         bare(run, 1.0)
         redraw(run)
-    with live.training_threads():
+    with training_threads(ONE_THREAD_RULE):
         threads = torch.get_num_threads()
     print(f"preset {args.preset}, slice {args.slice} s, {args.rounds} rounds of {args.seconds} s each, "
           f"torch threads while training {threads}")

@@ -31,10 +31,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import streamlit.logger  # noqa: E402
-
-streamlit.logger.set_log_level("error")  # ui.i18n.t outside `streamlit run` warns about the missing session
-
 import json  # noqa: E402
 
 import torch  # noqa: E402
@@ -43,8 +39,10 @@ from streamlit import dataframe_util  # noqa: E402
 from aigc_core import playground as pg  # noqa: E402
 from aigc_core.factory import toy_source  # noqa: E402
 from aigc_core.slicing import run_slice  # noqa: E402
-from ui.playground_figure import LAYERS, build_chart  # noqa: E402
-from ui.playground_live import SLICE_SECONDS  # noqa: E402
+from ui.catalog import load_translator  # noqa: E402
+from ui.playground.view import LAYERS, SLICE_SECONDS, build_chart  # noqa: E402
+
+ENGLISH = load_translator("en")
 
 
 def bare(settings: pg.PlaygroundSettings, seconds: float) -> float:
@@ -82,7 +80,7 @@ def page(settings: list[pg.PlaygroundSettings], seconds: float, redraw_every: in
             rows = [r[index] for r in records] if len(trainers) == 2 else records
             history.record(trainer.iteration, *pg.mean_losses(rows, trainer.last), view.kl, view.js)
         t2 = time.perf_counter()
-        spec = build_chart(views, histories, layers, run_labels=("A", "B")[: len(views)])
+        spec = build_chart(ENGLISH, views, histories, layers, run_labels=("A", "B")[: len(views)])
         t3 = time.perf_counter()
         # As st.vega_lite_chart sends it: each dataset as Arrow IPC bytes, the rest as JSON.
         tables = spec.pop("datasets").values()

@@ -6,10 +6,10 @@ import streamlit as st
 
 from aigc_core import readouts
 from aigc_core.diagrams import gan_diagram, vae_diagram
-from ui import concepts_view as view
+from ui.concepts import view
 from ui.i18n import t
 from ui.mermaid import render_mermaid
-from ui.slowmo import gan_labels, vae_labels
+from ui.labels import gan_labels, vae_labels
 
 st.title(t("concepts.title"))
 st.markdown(t("concepts.intro"))
@@ -32,10 +32,10 @@ st.header(t("concepts.overview_heading"))
 st.markdown(t("concepts.overview_text"))
 st.markdown(f"**{t('concepts.overview_gan')}**")
 values = {"d_real": gan.d_real, "d_fake": gan.d_fake, "d_loss": gan.d_loss, "g_loss": gan.g_loss_non_saturating} if gan else None
-render_mermaid(gan_diagram(values=values, labels=gan_labels()), height=300, key="concepts_gan_diagram")
+render_mermaid(gan_diagram(values=values, labels=gan_labels(t)), height=300, key="concepts_gan_diagram")
 st.markdown(f"**{t('concepts.overview_vae')}**")
 values = {"recon": vae.recon, "kl": vae.kl, "loss": vae.recon + vae.kl} if vae else None
-render_mermaid(vae_diagram(values=values, labels=vae_labels()), height=300, key="concepts_vae_diagram")
+render_mermaid(vae_diagram(values=values, labels=vae_labels(t)), height=300, key="concepts_vae_diagram")
 
 # --- GAN ------------------------------------------------------------------------------------------------------
 st.header(t("concepts.gd_heading"))

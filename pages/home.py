@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.home_live import samples_section
+from ui.home.view import samples_section
 from ui.i18n import t
 
 # (page file, i18n key of its title, i18n key of its one-line description, icon); same files as app.PAGES.
@@ -21,7 +21,7 @@ st.subheader(t("home.subtitle"))
 st.markdown(t("home.intro"))
 
 # ---------------------------------------------------------------------------------------------------------------
-# Instant sample grid from the pretrained GAN and VAE, and the device (ui/home_live.py, issue 3).
+# Instant sample grid from the pretrained GAN and VAE, and the device (ui/home/view.py, issue 3).
 # ---------------------------------------------------------------------------------------------------------------
 samples_section()
 

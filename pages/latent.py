@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.i18n import t
-from ui.latent_models import SESSION, open_source, source_ids
-from ui.latent_panels import explore_panel, interpolation_panel, traversal_panel
-from ui.latent_upload import digit_panel
+from ui.latent.sources import SESSION, open_source, source_ids
+from ui.latent.panels import explore_panel, interpolation_panel, traversal_panel
+from ui.latent.upload import digit_panel
 
 st.title(t("latent.title"))
 st.markdown(t("latent.intro"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from aigc_core.lessons import ARTICLE_BUGS, LESSONS
-from ui import lessons_view as view
+from ui.lessons import view
 from ui.i18n import t
 
 st.title(t("lessons.title"))

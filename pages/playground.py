@@ -1,29 +1,27 @@
 """2-D GAN Playground: train a small GAN on points in the plane and watch D's verdict, G's manifold and the
 gradients that move G's samples (after GAN Lab, Kahng et al., 2018), one run or two side by side.
 
-A thin page: widgets in `ui.playground_controls`, your own points in `ui.playground_data`, session state in
-`ui.playground_state`, the live figure and slow motion in `ui.playground_live`; all math in `aigc_core`.
+A thin page over ui/playground/: settings.py (the sidebar), link.py (the URL), data.py (your own points), run.py
+(the session's run), controls.py (the toolbar), live.py (the timed fragment and slow motion), view.py (what a
+redraw draws); all math in `aigc_core`.
 """
 
 import streamlit as st
 
-from ui import playground_controls as controls
-from ui import playground_live as live
-from ui import playground_state as state
 from ui.i18n import t
-from ui.page_setups import playground_link_in, playground_link_out
-from ui.playground_data import custom_points_editor
+from ui.playground import controls, link, live, run as state, settings as playground_settings
+from ui.playground.data import custom_points_editor
 
 st.title(t("playground.title"))
 st.caption(t("playground.intro"))
 
-controls.init_defaults()
-playground_link_in()  # a newly opened share link sets the sidebar
-controls.sidebar_settings()
-playground_link_out()  # the set-up into the URL, and the link to copy
+playground_settings.init_defaults()
+link.link_in()  # a newly opened share link sets the sidebar
+playground_settings.sidebar_settings()
+link.link_out()  # the set-up into the URL, and the link to copy
 if st.session_state["pg_data"] == "custom":
     custom_points_editor()
-settings = controls.current_settings()
+settings = playground_settings.current_settings()
 
 run, pending, error = state.sync(settings)
 controls.toolbar(ready=run is not None, compare=run is not None and run.compare)

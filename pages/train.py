@@ -1,32 +1,32 @@
 """Train: a GAN or a VAE on MNIST, live. Set-up in the sidebar; controls, live view, slow motion, history and
-export in the main area. The logic lives in ui/live.py (the controller), ui/live_record.py (the run's step
-records), ui/live_view.py (what a redraw shows), ui/train_settings.py (the sidebar), ui/train_export.py (save and
-load) and ui/slowmo.py; the math in aigc_core."""
+export in the main area. The feature lives in ui/train/: run.py (what a run is and remembers), settings.py (the
+sidebar), link.py (the URL), controls.py (the session's run and the buttons), live.py (the timed fragment),
+view.py (what a redraw draws), history.py and export.py (the tabs); slow motion in ui/slowmo.py; math in aigc_core."""
 
 import streamlit as st
 
-from ui import live, live_record, train_export, train_settings
 from ui.i18n import t
-from ui.page_setups import train_link_in, train_link_out
 from ui.slowmo import slow_motion_panel
+from ui.train import controls, export, history, link, live, run as train_run, settings as train_settings
 
 st.title(t("train.title"))
 st.caption(t("train.intro"))
 
-live.restore_after_reload()  # a reloaded tab gets its trained model back (ui/parking.py)
-train_link_in()  # a newly opened share link sets the sidebar (preset + its changes)
-settings = train_settings.sidebar_settings(live.current_run())
-train_link_out(settings)  # the set-up into the URL, and the link to copy
-run, pending = live.sync_run(settings)
-live.keep_for_reload(run)
+controls.restore_after_reload()  # a reloaded tab gets its trained model back (ui/server/parking.py)
+link.link_in()  # a newly opened share link sets the sidebar (preset + its changes)
+current = controls.current_run()
+settings = train_settings.sidebar_settings(current.setup() if current is not None else None)
+link.link_out(settings)  # the set-up into the URL, and the link to copy
+run, pending = controls.sync_run(settings)
+controls.keep_for_reload(run)
 if run is None:
     st.stop()
 
-live.divergence_panel(run)
+controls.divergence_panel(run)
 if pending:
-    live.pending_panel(run)
-live.controls(run, pending=pending)
-st.caption(live.model_caption(run))
+    controls.pending_panel(run)
+controls.controls(run, pending=pending)
+st.caption(controls.model_caption(run))
 
 tab_live, tab_slow, tab_history, tab_export = st.tabs(
     [t("train.tab_live"), t("train.tab_slowmo"), t("train.tab_history"), t("train.tab_export")]
@@ -40,9 +40,9 @@ with tab_slow:
         st.info(t("train.slowmo_pause_first"))
     else:
         slow_motion_panel(run.trainer, "train",
-                          on_iteration=lambda stats: live_record.record_steps(run, [stats], "both"),
-                          on_diverged=lambda exc: live_record.note_divergence(run, exc))
+                          on_iteration=lambda stats: train_run.record_steps(run, [stats], "both"),
+                          on_diverged=lambda exc: train_run.note_divergence(run, exc))
 with tab_history:
-    live.history_panel(run)
+    history.history_panel(run)
 with tab_export:
-    train_export.export_panel(run)
+    export.export_panel(run)

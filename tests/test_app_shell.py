@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui.i18n import LANGUAGES
+from ui.catalog import LANGUAGES
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ["pages/home.py", "pages/train.py", "pages/latent.py", "pages/concepts.py", "pages/lessons.py",

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from aigc_core import readouts
 from aigc_core.evaluation import PRETRAINED_DIR
 from apptest_app import app_test, run_like_server
-from ui.concepts_view import BATCH, gan_numbers, vae_numbers
+from ui.concepts.view import BATCH, gan_numbers, vae_numbers
 
 pytestmark = pytest.mark.skipif(
     not all((PRETRAINED_DIR / n / "config.json").is_file() for n in ("gan_seed_mlp", "vae_mlp_z20")),

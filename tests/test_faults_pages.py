@@ -15,7 +15,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 from test_faults import animated_gif, bad_checkpoints, huge_png, png, seven
 
-import ui.live  # noqa: F401  (imported up front so the first AppTest run does not pay for imports)
+import ui.train.live  # noqa: F401  (imported up front so the first AppTest run does not pay for imports)
 from aigc_core.vae_trainer import MAX_BETA
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ui.i18n import LANGUAGES, LOCALES_DIR, all_keys, load_catalog, missing_marker
+from ui.catalog import LANGUAGES, LOCALES_DIR, all_keys, load_catalog, missing_marker
 
 # A str.format placeholder such as {name} or {value:.3f}; "{{" and "}}" are literal braces, not placeholders.
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)(?:[!:][^{}]*)?\}(?!\})")

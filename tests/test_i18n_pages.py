@@ -14,7 +14,7 @@ from google.protobuf import text_format
 from streamlit.testing.v1 import AppTest
 
 from apptest_app import app_test, run_like_server
-from ui.i18n import LANGUAGES, MISSING_OPEN
+from ui.catalog import LANGUAGES, MISSING_OPEN
 
 # Same files as app.PAGES, plus the hidden diagram self-check if it exists.
 PAGES = ["pages/home.py", "pages/train.py", "pages/latent.py", "pages/concepts.py", "pages/lessons.py",

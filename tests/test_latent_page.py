@@ -16,7 +16,7 @@ from aigc_core.factory import build_trainer
 from aigc_core.models.vae import VAEMLPConfig
 from aigc_core.vae_trainer import VAETrainConfig
 from apptest_app import app_test, run_like_server
-from ui.latent_panels import UPLOAD_STATE, Z_STATE
+from ui.latent.panels import UPLOAD_STATE, Z_STATE
 
 pytestmark = pytest.mark.skipif(
     not all((PRETRAINED_DIR / n / "config.json").is_file() for n in ("vae_mlp_z2", "vae_mlp_z20", "gan_seed_mlp")),
@@ -84,7 +84,7 @@ def test_random_draw_reset_and_go_to_a_test_digit():
     at.number_input(key=f"lat_goto_{sid}").set_value(42).run()
     at.button(key=f"lat_goto_btn_{sid}").click().run()
     assert not at.exception, at.exception
-    from ui.latent_models import pretrained_encoding
+    from ui.latent.sources import pretrained_encoding
 
     assert _z(at) == pytest.approx(pretrained_encoding("vae_mlp_z2").mu[42].tolist(), abs=1e-5)
 

@@ -33,6 +33,6 @@ def test_the_layering_check_sees_function_level_imports(tmp_path):
 
 
 def test_the_share_codec_stays_pure():
-    """ui/share_codec.py parses untrusted URLs; it is tested on its own, so it must not need Streamlit or i18n."""
+    """ui/share/codec.py parses untrusted URLs; it is tested on its own, so it must not need Streamlit or i18n."""
     codec = CORE.parent / "ui" / "share_codec.py"
     assert not {m for m in _imported_modules(codec) if m.split(".")[0] in {"streamlit", "ui"}}

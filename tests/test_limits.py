@@ -1,4 +1,4 @@
-"""ui.limits: caps read from env / secrets / defaults, the session registry (training count, idle release)."""
+"""ui.server.limits: caps read from env / secrets / defaults, the session registry (training count, idle release)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import gc
 import pytest
 import torch
 
-from ui.limits import (
+from ui.server.limits import (
     RELEASED_KEY,
     TRAINING_STALE_S,
     LimitError,

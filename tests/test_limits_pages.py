@@ -1,4 +1,4 @@
-"""The Train page under the server's per-session caps (ui/limits.py), with AppTest: each cap gives a clear message
+"""The Train page under the server's per-session caps (ui/server/limits.py), with AppTest: each cap gives a clear message
 and the page keeps working; an idle session's model is released and the student is told why."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import ui.live  # noqa: F401  (imported up front so the first AppTest run does not pay for imports)
-from ui import limits
+import ui.train.live  # noqa: F401  (imported up front so the first AppTest run does not pay for imports)
+from ui.server import limits
 
 TRAIN = str(Path(__file__).resolve().parents[1] / "pages" / "train.py")
 

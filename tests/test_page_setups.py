@@ -8,9 +8,10 @@ from urllib.parse import parse_qsl
 import pytest
 
 from aigc_core.presets import get_preset
-from ui import playground_controls, train_settings
-from ui.page_setups import _playground_setup, _train_presets, train_schema_for, train_values
-from ui.share import encode_setup, parse_setup, setup_query, validate_schema
+from ui.playground import link as playground_link, settings as playground_settings
+from ui.share.codec import encode_setup, parse_setup, setup_query, validate_schema
+from ui.train import settings as train_settings
+from ui.train.link import train_presets, train_schema_for, train_values
 
 
 def _round_trip(schema, values):
@@ -18,9 +19,9 @@ def _round_trip(schema, values):
     return params, parse_setup(schema, params)
 
 
-@pytest.mark.parametrize("preset", sorted(_train_presets()))
+@pytest.mark.parametrize("preset", sorted(train_presets()))
 def test_every_train_preset_is_a_short_link_and_reads_back(preset):
-    family = _train_presets()[preset]
+    family = train_presets()[preset]
     recipe = get_preset(preset)
     schema = train_schema_for(preset)
     validate_schema(schema)
@@ -51,13 +52,13 @@ def test_train_link_tampering():
 
 
 def test_playground_schema_matches_its_widgets():
-    schema = _playground_setup()
+    schema = playground_link.setup()
     validate_schema(schema)
     for param in schema:
-        assert playground_controls.DEFAULTS[param.widget] == param.default
+        assert playground_settings.DEFAULTS[param.widget] == param.default
     assert encode_setup(schema, {p.key: p.default for p in schema}) == {}
-    values = {p.key: p.default for p in schema} | {"data": "spiral" if "spiral" in playground_controls.DATA_OPTIONS
-                                                    else playground_controls.DATA_OPTIONS[1],
+    values = {p.key: p.default for p in schema} | {"data": "spiral" if "spiral" in playground_settings.DATA_OPTIONS
+                                                    else playground_settings.DATA_OPTIONS[1],
                                                     "loss": "wgan_gp", "k": 5, "lr_g": 0.03, "lr_d": 1e-4, "seed": 9}
     _params, (parsed, notices) = _round_trip(schema, values)
     assert notices == [] and parsed == values

@@ -1,5 +1,5 @@
 """A trained model survives a page reload, and a second tab on the same link gets a model of its own
-(ui/parking.py): the store's rules, then the Train page under AppTest (a reload is a new session that arrives
+(ui/server/parking.py): the store's rules, then the Train page under AppTest (a reload is a new session that arrives
 with the old URL)."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import ui.live  # noqa: F401  (imported up front so the first AppTest run does not pay for imports)
-from ui import parking
-from ui.live import STATE
+import ui.train.live  # noqa: F401  (imported up front so the first AppTest run does not pay for imports)
+from ui.server import parking
+from ui.train.run import STATE
 
 TRAIN = str(Path(__file__).resolve().parents[1] / "pages" / "train.py")
 

@@ -13,9 +13,9 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-import ui.playground_controls  # noqa: F401  (imported here so the first AppTest run does not pay for imports)
-import ui.playground_data  # noqa: F401
-import ui.playground_live  # noqa: F401
+import ui.playground.settings  # noqa: F401  (imported here so the first AppTest run does not pay for imports)
+import ui.playground.data  # noqa: F401
+import ui.playground.live  # noqa: F401
 from aigc_core.errors import TrainingDiverged
 from aigc_core.evaluation import PRETRAINED_DIR
 from aigc_core.playground import pretrained_name
@@ -208,7 +208,7 @@ def test_pretrained_toggle_loads_the_shipped_model():
     at.toggle(key="pg_pretrained").set_value(True).run()
     run = _run(at)
     assert run.pretrained_steps and run.pretrained_steps > 0
-    from ui.models import pretrained
+    from ui.resources import pretrained
 
     shipped = pretrained(pretrained_name("ring")).model
     model = run.trainers[0].model
@@ -249,7 +249,7 @@ def test_typed_point_makes_a_cloud_and_starts_a_run():
 
 
 def test_divergence_pauses_and_explains(monkeypatch):
-    import ui.playground_state as state
+    import ui.playground.run as state
 
     def explode(*_args, **_kwargs):
         raise TrainingDiverged("Training diverged at step 3: the generator loss became nan.")
@@ -268,7 +268,8 @@ def test_live_chart_is_valid_vega_lite(runs, charts):
 
     from aigc_core import playground as pg
     from aigc_core.factory import toy_source
-    from ui.playground_figure import LAYERS, build_chart
+    from ui.catalog import load_translator
+    from ui.playground.view import LAYERS, build_chart
 
     trainer = pg.build_trainer(pg.PlaygroundSettings(hidden_layers=1, width=8, batch_size=16), toy_source("ring"))
     trainer.step()
@@ -276,7 +277,7 @@ def test_live_chart_is_valid_vega_lite(runs, charts):
                            noise=pg.view_noise(trainer.model, 0))
     history = pg.History()
     history.record(1, 1.0, 0.5, 3.0, 0.4)
-    spec = build_chart([view] * runs, [history] * runs, set(LAYERS), run_labels=("A", "B")[:runs], charts=charts,
+    spec = build_chart(load_translator("en"), [view] * runs, [history] * runs, set(LAYERS), run_labels=("A", "B")[:runs], charts=charts,
                        batch={"real": torch.zeros(3, 2), "fake": None})
     spec["datasets"] = {name: table.to_pylist() for name, table in spec["datasets"].items()}
     alt.Chart.from_dict(spec, validate=True)  # raises on anything Vega-Lite's schema does not allow
@@ -288,7 +289,7 @@ def test_heat_image_colours_d_with_neutral_grey_in_the_middle():
 
     from PIL import Image
 
-    from ui.playground_figure import HEAT_RANGE, heat_display, heat_image
+    from ui.playground.view import HEAT_RANGE, heat_display, heat_image
 
     values = torch.tensor([[0.0, 0.5], [1.0, 0.25]]).numpy()  # rows along y: row 0 is the bottom
     url = heat_image(heat_display(values, zmid=0.5, zmax=1.0))

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from ui.share import (
+from ui.share.sync import (
     MAX_VALUE_CHARS,
     Param,
     SetupValueError,

@@ -19,8 +19,9 @@ from aigc_core.gan_trainer import GANTrainConfig
 from aigc_core.models.gan import ARTICLE_GAN
 from apptest_app import app_test, run_like_server
 from trainer_support import NaNAfter
-from ui.live import STATE, LiveRun, _single
-from ui.train_export import checkpoint_bytes
+from ui.train.controls import _single
+from ui.train.run import STATE, TrainRun
+from ui.train.export import checkpoint_bytes
 
 
 @pytest.fixture(autouse=True)
@@ -139,7 +140,7 @@ def test_a_rollback_forgets_a_lone_d_step_and_its_images(signed, one_thread):
     """A D step made after the snapshot carries the snapshot's step number (the iteration is not finished), so
     the redo must trim by D updates; the epoch counter forgets that step's batch too."""
     source = NaNAfter(signed, good=101)  # the 102nd batch is NaN
-    run = LiveRun(settings=None, trainer=build_trainer(ARTICLE_GAN, GANTrainConfig(batch_size=4), source=source),
+    run = TrainRun(settings=None, trainer=build_trainer(ARTICLE_GAN, GANTrainConfig(batch_size=4), source=source),
                   origin="scratch")
     for _ in range(100):
         _single(run, "both")
@@ -232,7 +233,7 @@ def test_slow_motion_tab_walks_phases():
 
 
 def test_start_from_pretrained_copies_the_shared_model():
-    from ui.models import available_pretrained, pretrained
+    from ui.resources import available_pretrained, pretrained
 
     if "gan_seed_mlp" not in available_pretrained():
         pytest.skip("needs pretrained/gan_seed_mlp")
@@ -265,18 +266,18 @@ def test_history_scrubs_through_snapshots():
 
 
 def test_quick_quality_estimate_is_recorded(monkeypatch):
-    from ui import live_view
-    from ui.models import available_pretrained
+    from ui.resources import available_pretrained
+    from ui.train import live
 
     if "classifier" not in available_pretrained():
         pytest.skip("needs pretrained/classifier")
     at = _train_page()
     _click(at, "train_btn_step_g")
     run = _run(at)
-    monkeypatch.setattr(live_view, "quick_score", lambda trainer, classifier: {
+    monkeypatch.setattr(live, "quick_score", lambda trainer, classifier: {
         "step": trainer.iteration, "classifier_score": 2.0, "fid": 300.0, "samples": 500})
-    monkeypatch.setattr(live_view, "_reference_ready", lambda classifier: True)
-    live_view.maybe_measure_quality(run, force=True)
+    monkeypatch.setattr(live, "_reference_ready", lambda classifier: True)
+    live.maybe_measure_quality(run, force=True)
     assert run.quality.last()["step"] == 1
     at.run()
     assert len(at.get("plotly_chart")) == 4  # the three live charts and the quality chart

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from apptest_app import app_test, run_like_server
-from ui.live import STATE
+from ui.train.run import STATE
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@
 The panel walks the trainer with `aigc_core.slowmo.SlowMotion` (the trainer's own phase methods, so the weights
 really change at the update phases), and shows for the phase just run: its number and translated caption, the
 feedback-loop diagram with that phase lit up and live values on its edges, the real numbers it produced, and
-the real / fake samples of the batch. The diagram updates in place (`ui.live_diagram.live_mermaid`): the highlight
+the real / fake samples of the batch. The diagram updates in place (`ui.diagram.live_mermaid`): the highlight
 moves from phase to phase without the picture blanking, and it draws correctly inside a hidden tab too.
 
 Use it from any page::
@@ -19,8 +19,7 @@ Use it from any page::
   any other step); ``on_diverged(exc)`` when a phase raises `TrainingDiverged` (the panel also shows the error).
 - Returns the `PhaseRecord` of the phase shown, or None before the first phase.
 
-Other helpers: ``gan_labels()`` / ``vae_labels()`` (translated diagram labels for ``aigc_core.diagrams``),
-``phase_title(key)`` / ``phase_caption(key)``, ``stepper(trainer, key_prefix)`` (the session's `SlowMotion`).
+Other helpers: ``phase_title(key)`` / ``phase_caption(key)``, ``stepper(trainer, key_prefix)`` (the session's `SlowMotion`).
 Nothing here calls ``.backward()``: all of that happens in ``aigc_core``.
 """
 
@@ -33,26 +32,19 @@ import streamlit as st
 import torch
 
 from aigc_core import images, pixels
-from aigc_core.diagrams import GAN_LABEL_KEYS, VAE_LABEL_KEYS, format_value, gan_diagram
+from aigc_core.diagrams import format_value, gan_diagram
 from aigc_core.errors import TrainingDiverged
 from aigc_core.gan_trainer import GANStats, GANTrainer
 from aigc_core.slowmo import PHASE_KEYS, PhaseRecord, SlowMotion
 from ui.i18n import t
-from ui.live_diagram import live_mermaid
+from ui.labels import gan_labels
+from ui.diagram import live_mermaid
 
 SampleView = Callable[[PhaseRecord | None, torch.Tensor | None, torch.Tensor | None], None]
 
 # The order values are listed in, whatever phase produced them.
 _VALUE_ORDER = ("batch", "z_dim", "z_mean", "z_std", "d_real", "d_fake", "d_loss", "g_loss", "grad_d", "grad_g",
                 "step_d", "step_g", "lr")
-
-
-def gan_labels() -> dict[str, str]:
-    return {key: t(f"slowmo.gan_label.{key}") for key in GAN_LABEL_KEYS}
-
-
-def vae_labels() -> dict[str, str]:
-    return {key: t(f"slowmo.vae_label.{key}") for key in VAE_LABEL_KEYS}
 
 
 def phase_title(key: str) -> str:
@@ -176,7 +168,7 @@ def slow_motion_panel(
         else:
             st.caption(t("slowmo.next_up", number=slow.next_number, title=phase_title(slow.next_key)))
 
-    source = gan_diagram(phase=current.key if current else None, values=slow.diagram_values, labels=gan_labels())
+    source = gan_diagram(phase=current.key if current else None, values=slow.diagram_values, labels=gan_labels(t))
     live_mermaid(source, key=f"{key_prefix}_slowmo_diagram", height=diagram_height)
     left, right = st.columns([2, 3])
     with left:

@@ -1,7 +1,7 @@
 """Teacher mode: a simpler app for a classroom, with a guided tour in the sidebar.
 
 ``?teacher=1`` turns it on, ``?tstep=3`` opens the tour at step 3, so a teacher can prepare a link once and
-replay it. Both survive page switches the way ``?lang=`` does (`ui.share.sticky_param`). Pages ask
+replay it. Both survive page switches the way ``?lang=`` does (`ui.share.sync.sticky_param`). Pages ask
 `is_teacher_mode()` to hide advanced controls::
 
     if not is_teacher_mode():
@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from ui.i18n import DEFAULT_LANG, current_language, t
-from ui.share import Notice, Param, set_sticky, sticky_param
+from ui.catalog import DEFAULT_LANG
+from ui.i18n import current_language, t
+from ui.share.sync import Notice, Param, set_sticky, sticky_param
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def _url(app_url: str, path: str, lang: str) -> str:
 
 
 def _diagrams(page) -> int:
-    """Mermaid diagrams that finished drawing an SVG: in frames (ui.mermaid) or in place (ui.live_diagram)."""
+    """Mermaid diagrams that finished drawing an SVG: in frames (ui.mermaid) or in place (ui.diagram)."""
     count = page.locator('.live-diagram[data-status="ok"] svg').count()  # Playwright's locators pierce shadow DOM
     for frame in page.frames[1:]:
         try:

@@ -1,5 +1,5 @@
 """Reloading the Train page mid-training keeps the model; the same URL in a second tab gets a model of its own
-(ui/parking.py). Streamlit gives every page load a new session, so this only shows in a real browser."""
+(ui/server/parking.py). Streamlit gives every page load a new session, so this only shows in a real browser."""
 
 from __future__ import annotations
 

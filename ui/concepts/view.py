@@ -1,0 +1,108 @@
+"""The Concepts & Math page's pieces: model pickers, cached live readouts and the small Altair charts.
+
+Every number comes from ``aigc_core.readouts`` (computed under inference mode on a seeded batch of genuine MNIST
+test images with a shared, read-only pretrained model); this module only lays them out.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from aigc_core import readouts
+from aigc_core.readouts import GANReadout, VAEReadout
+from ui.i18n import t
+from ui.resources import available_pretrained, try_pretrained
+
+BATCH = 256
+SEED_STATE = "concepts_seed"
+
+
+def pretrained_of(family: str) -> list[str]:
+    """Shipped GANs or VAEs by name (every VAE checkpoint is named vae_*, as in ui.resources.PRETRAINED_NAMES)."""
+    return [name for name in available_pretrained()
+            if name != "classifier" and name.startswith("vae") == (family == "vae")]
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def gan_numbers(name: str, seed: int) -> GANReadout | None:
+    """Readout of a shipped GAN on a seeded test batch (cached: the model and the batch never change)."""
+    checkpoint, _ = try_pretrained(name)
+    if checkpoint is None:
+        return None
+    real, _ = readouts.real_batch(BATCH, seed, "signed")
+    return readouts.gan_readout(checkpoint.model, real, seed=seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def vae_numbers(name: str, seed: int) -> VAEReadout | None:
+    checkpoint, _ = try_pretrained(name)
+    if checkpoint is None:
+        return None
+    real, _ = readouts.real_batch(BATCH, seed, "unit")
+    return readouts.vae_readout(checkpoint.model, real, seed=seed)
+
+
+def batch_seed() -> int:
+    return int(st.session_state.setdefault(SEED_STATE, 0))
+
+
+def _new_batch() -> None:
+    st.session_state[SEED_STATE] = batch_seed() + 1
+
+
+def new_batch_button() -> None:
+    st.button(t("concepts.new_batch"), on_click=_new_batch, help=t("concepts.new_batch_help"), key="concepts_new_batch")
+
+
+def g_loss_chart(d_fake: float) -> alt.LayerChart:
+    """Both G losses against D(G(z)), with the loaded model's mean D(G(z)) marked."""
+    curves = readouts.generator_loss_curves()
+    frame = pd.DataFrame({
+        "d": curves["d"] * 2,
+        "loss": curves["minimax"] + curves["non_saturating"],
+        "name": [t("concepts.ns_curve_minimax")] * len(curves["d"]) + [t("concepts.ns_curve_ns")] * len(curves["d"]),
+    })
+    lines = alt.Chart(frame).mark_line().encode(
+        x=alt.X("d:Q", title="D(G(z))"), y=alt.Y("loss:Q", title=t("concepts.ns_curve_axis")),
+        color=alt.Color("name:N", title=None, legend=alt.Legend(orient="top")),
+    )
+    rule = alt.Chart(pd.DataFrame({"d": [d_fake]})).mark_rule(strokeDash=[4, 4], color="#555").encode(x="d:Q")
+    return alt.layer(lines, rule).properties(height=240)
+
+
+def shift_chart(width: float, shift: float) -> alt.LayerChart:
+    """JS and W1 between two uniform bars as one slides past the other."""
+    shifts = [i / 20 * 3 * width for i in range(21)]
+    rows = []
+    for s in shifts:
+        js, w = readouts.uniform_shift_divergences(s, width)
+        rows += [{"shift": s, "value": js, "name": t("concepts.w_js")}, {"shift": s, "value": w, "name": t("concepts.w_w")}]
+    lines = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
+        x=alt.X("shift:Q", title=t("concepts.w_shift_axis")), y=alt.Y("value:Q", title=None),
+        color=alt.Color("name:N", title=None, legend=alt.Legend(orient="top")),
+    )
+    rule = alt.Chart(pd.DataFrame({"shift": [shift]})).mark_rule(strokeDash=[4, 4], color="#555").encode(x="shift:Q")
+    return alt.layer(lines, rule).properties(height=220)
+
+
+def kl_chart(numbers: VAEReadout) -> alt.Chart:
+    frame = pd.DataFrame({"dim": [f"z{i + 1}" for i in range(len(numbers.kl_per_dim))],
+                          "kl": list(numbers.kl_per_dim), "order": list(range(len(numbers.kl_per_dim)))})
+    return alt.Chart(frame).mark_bar(color="#5e35b1").encode(
+        x=alt.X("dim:N", sort=alt.SortField("order"), title=t("concepts.kl_dim_axis")),
+        y=alt.Y("kl:Q", title=t("concepts.kl_nats_axis")),
+        tooltip=[alt.Tooltip("dim:N"), alt.Tooltip("kl:Q", format=".3f")],
+    ).properties(height=200)
+
+
+def reparam_table(numbers: VAEReadout, shown: int = 8) -> pd.DataFrame:
+    k = min(shown, len(numbers.example_mu))
+    return pd.DataFrame({
+        t("concepts.rep_dim"): [f"z{i + 1}" for i in range(k)],
+        "μ": [round(v, 3) for v in numbers.example_mu[:k]],
+        "σ": [round(v, 3) for v in numbers.example_sigma[:k]],
+        "ε": [round(v, 3) for v in numbers.example_eps[:k]],
+        "z = μ + σ·ε": [round(v, 3) for v in numbers.example_z[:k]],
+    })

@@ -1,0 +1,200 @@
+"""The playground's live view: a fragment that (while playing) trains one time slice and redraws the figure,
+or runs the step a button asked for; the readouts under it; and the slow-motion panel (shared `ui.slowmo`).
+
+While playing, the fragment reruns every RUN_EVERY seconds (`st.fragment(run_every=...)`), and one run draws
+several frames: train a slice (at most `redraw every` iterations or SLICE_SECONDS), replace the chart and the
+readouts in place, and again, for up to FRAGMENT_SECONDS. Each frame's deltas leave for the browser at
+once, so the browser draws one frame while the server trains the next; one frame per fragment run left the server
+idle while the browser drew, and the timer's round trip cost more than the training (1.7 redraws/s at 110
+iterations/s in Chromium here, bench/bench_playground.py). A click on Pause or a step button preempts the run at
+its next frame: Streamlit interrupts a fragment at any st call when a rerun is requested.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import streamlit as st
+
+from aigc_core import playground as pg
+from aigc_core.diagrams import gan_diagram
+from aigc_core.errors import TrainingDiverged
+from aigc_core.gan_trainer import GANStats
+from aigc_core.slowmo import PhaseRecord
+from ui.playground import run as state
+from ui.i18n import t, translator
+from ui.diagram import live_mermaid
+from ui.playground.view import LAYERS, SLICE_SECONDS, build_chart, legend_markdown
+from ui.labels import gan_labels
+from ui.slowmo import slow_motion_panel
+
+RUN_EVERY = 0.1  # seconds between timer reruns while playing
+FRAGMENT_SECONDS = 2.0  # frames drawn by one timer rerun while playing, back to back, for about this long
+SLOWMO_PREFIX = "playground"
+LOOP_EVERY = 2.0  # seconds between updates of the feedback-loop diagram while playing (a render costs ~75 ms)
+_LOOP_KEY = "pg_loop_source"  # (time, Mermaid source) last shown
+
+
+def _layers() -> set[str]:
+    chosen = st.pills(t("playground.views_label"), options=LAYERS, selection_mode="multi", key="pg_views",
+                      default=list(LAYERS), format_func=lambda v: t(f"playground.layer.{v}"),
+                      help=t("playground.views_help"))
+    return set(chosen or [])
+
+
+def _views(run: state.PlaygroundRun, layers: set[str]) -> list[pg.PlaygroundView]:
+    return [
+        pg.compute_view(trainer, data=settings.data, real_shown=run.real_shown, noise=run.noise,
+                        heatmap="heatmap" in layers, manifold="manifold" in layers, gradients="gradients" in layers)
+        for trainer, settings in zip(run.trainers, run.settings)
+    ]
+
+
+def run_label(settings: pg.PlaygroundSettings, index: int) -> str:
+    """"A · non-saturating, k = 1, Adam 0.001 / Adam 0.001" (G optimizer / D optimizer)."""
+    return t("playground.run_label", run="AB"[index], loss=t(f"playground.loss.{settings.loss}"), k=settings.d_steps,
+             g=f"{t(f'playground.optimizer.{settings.g_optimizer}')} {settings.g_lr:g}",
+             d=f"{t(f'playground.optimizer.{settings.d_optimizer}')} {settings.d_lr:g}")
+
+
+def _number(value: float) -> str:
+    return "—" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+
+def _modes(view: pg.PlaygroundView) -> str:
+    return "—" if view.coverage is None else f"{view.coverage.covered} / {view.coverage.total}"
+
+
+def readouts(run: state.PlaygroundRun, views: list[pg.PlaygroundView], slots: list | None = None) -> list:
+    """Iteration, losses, D's means, KL, JS and mode coverage of each run. Returns the elements drawn; pass them
+    back as `slots` to replace them in place (the next frame of the same fragment run)."""
+    if not run.compare:
+        trainer, view = run.trainers[0], views[0]
+        last, history = trainer.last, run.histories[0]
+        cells = [
+            (t("playground.metric.iteration"), f"{trainer.iteration:,}", t("playground.metric.iteration_help",
+                                                                             d=f"{trainer.d_updates:,}")),
+            (t("playground.metric.d_loss"), _number(history.d_loss[-1] if len(history) else last.d_loss), None),
+            (t("playground.metric.g_loss"), _number(history.g_loss[-1] if len(history) else last.g_loss), None),
+            (t("playground.metric.kl"), _number(view.kl), t("playground.metric.kl_help")),
+            (t("playground.metric.js"), _number(view.js), t("playground.metric.js_help")),
+            (t("playground.metric.modes"), _modes(view), t("playground.metric.modes_help")),
+        ]
+        places = slots or st.columns(len(cells))
+        return [place.metric(label, value, help=help_text) for place, (label, value, help_text) in zip(places, cells)]
+    header = [t("playground.metric.run"), t("playground.metric.iteration"), t("playground.metric.d_loss"),
+              t("playground.metric.g_loss"), t("playground.metric.kl"), t("playground.metric.js"),
+              t("playground.metric.modes")]
+    rows = []
+    for index, (trainer, view, history) in enumerate(zip(run.trainers, views, run.histories)):
+        d_loss = history.d_loss[-1] if len(history) else trainer.last.d_loss
+        g_loss = history.g_loss[-1] if len(history) else trainer.last.g_loss
+        rows.append([run_label(run.settings[index], index), f"{trainer.iteration:,}", _number(d_loss),
+                     _number(g_loss), _number(view.kl), _number(view.js), _modes(view)])
+    table = "| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n"
+    table += "\n".join("| " + " | ".join(row) + " |" for row in rows)
+    return [(slots[0] if slots else st).markdown(table)]
+
+
+def _train(run: state.PlaygroundRun, playing: bool) -> list[list[GANStats]] | None:
+    """Run the step a button asked for, or one slice while playing. On divergence: pause, keep the message."""
+    action = st.session_state.pop(state.ACTION_KEY, None)
+    try:
+        if action is not None:
+            return run.act(action)
+        if playing:
+            return run.play(SLICE_SECONDS, int(st.session_state.get("pg_redraw", 50)))
+    except TrainingDiverged as exc:
+        st.session_state[state.PLAYING_KEY] = False
+        st.session_state[state.ERROR_KEY] = t("playground.diverged", message=str(exc))
+        st.rerun()  # a full rerun: stops the timer and shows the message above the toolbar
+    return None
+
+
+def _loop_source(run: state.PlaygroundRun, playing: bool) -> str:
+    """The feedback-loop diagram with the first run's latest numbers. While playing it changes at most once per
+    LOOP_EVERY seconds: redrawing a Mermaid diagram costs the browser more than the whole plane."""
+    cached = st.session_state.get(_LOOP_KEY)
+    now = time.monotonic()
+    if playing and cached is not None and now - cached[0] < LOOP_EVERY:
+        return cached[1]
+    last = run.trainers[0].last
+    values = {"d_real": last.d_real, "d_fake": last.d_fake, "d_loss": last.d_loss, "g_loss": last.g_loss,
+              "grad_d": last.grad_norm_d, "grad_g": last.grad_norm_g}
+    source = gan_diagram(values=values, labels=gan_labels(t))
+    st.session_state[_LOOP_KEY] = (now, source)
+    return source
+
+
+def live_view() -> None:
+    """The fragment body: train (if asked), compute the frame, draw it and the readouts; while playing, frames
+    follow each other for up to FRAGMENT_SECONDS."""
+    run: state.PlaygroundRun | None = st.session_state.get(state.RUN_KEY)
+    if run is None:
+        return
+    playing = bool(st.session_state.get(state.PLAYING_KEY))
+    layers = _layers()
+    labels = [run_label(s, i) for i, s in enumerate(run.settings)] if run.compare else [""]
+    # Later frames replace the first frame's elements through the handles their calls returned: an st.empty()
+    # placeholder would blank the chart at the start of each run and make the browser build it anew.
+    chart = cells = None
+    started = time.perf_counter()
+    while True:
+        frame_start = time.perf_counter()
+        with pg.one_thread():
+            records = _train(run, playing)
+            views = _views(run, layers)
+        if records is not None or not len(run.histories[0]):
+            state.record(run, records or [[] for _ in run.trainers], views)
+        spec = build_chart(translator(), views, run.histories, layers, run_labels=labels)
+        if chart is None:
+            chart = st.vega_lite_chart(spec, width="content")
+            st.caption(legend_markdown(translator()))
+        else:
+            chart.vega_lite_chart(spec, width="content")
+        cells = readouts(run, views, cells)
+        now = time.perf_counter()
+        if not playing or (now - started) + (now - frame_start) > FRAGMENT_SECONDS:  # would the next frame fit?
+            break
+    with st.expander(t("playground.loop_heading", run=t("playground.loop_run_a") if run.compare else "")):
+        live_mermaid(_loop_source(run, playing), key="pg_loop")
+    if playing:
+        st.caption(t("playground.playing_caption", n=st.session_state.get("pg_redraw", 50)))
+
+
+def live_fragment(playing: bool) -> None:
+    """Draw the live view as a fragment; while playing it reruns on a timer."""
+    st.fragment(live_view, run_every=RUN_EVERY if playing else None)()
+
+
+# -- slow motion ----------------------------------------------------------------------------------------------
+
+
+def abandon_slow_motion(run: state.PlaygroundRun | None) -> None:
+    """Leaving slow motion mid-iteration: drop the half-done walk (nothing was applied before an update phase)."""
+    if run is None:
+        return
+    slow = st.session_state.get(f"{SLOWMO_PREFIX}_slowmo_stepper")
+    if slow is not None and slow.trainer is run.trainers[0] and slow.in_progress:
+        slow.reset()
+
+
+def slow_motion(run: state.PlaygroundRun) -> None:
+    """The shared slow-motion panel on the first trainer; its samples are drawn on our plane."""
+    layers = _layers()
+    trainer = run.trainers[0]
+
+    def plane(record: PhaseRecord | None, real, fake) -> None:
+        view = _views(run, layers)[0]
+        batch = {"real": real, "fake": fake} if (real is not None or fake is not None) else None
+        spec = build_chart(translator(), [view], run.histories, layers, batch=batch, charts=False)
+        st.vega_lite_chart(spec, width="content")
+        st.caption(legend_markdown(translator()))
+        st.caption(t("playground.slowmo_batch_caption"))
+
+    def on_iteration(stats: GANStats) -> None:
+        state.record(run, [[stats]], _views(run, set())[:1])
+
+    with pg.one_thread():
+        slow_motion_panel(trainer, SLOWMO_PREFIX, show_samples=plane, on_iteration=on_iteration)
