@@ -1,12 +1,13 @@
-"""Lessons: one-click experiments that reproduce how GAN and VAE training goes wrong, with what to watch and why."""
+"""Lessons: one-click experiments that reproduce how GAN and VAE training goes wrong, with what to watch and why.
+The feature lives in ui/lessons/: run.py (the running lesson), live.py (the timed fragment), view.py (its charts)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from aigc_core.lessons import ARTICLE_BUGS, LESSONS
-from ui.lessons import view
 from ui.i18n import t
+from ui.lessons import live, run as lesson_run
 
 st.title(t("lessons.title"))
 st.markdown(t("lessons.intro"))
@@ -21,7 +22,7 @@ why.markdown(f"**{t('lessons.why')}**\n\n{t(f'lessons.{key}.why')}")
 
 options: dict = {}
 if key == "mode_collapse":
-    gans = view.collapse_gans()
+    gans = lesson_run.collapse_gans()
     if not gans:
         st.warning(t("lessons.mc_missing"))
     else:
@@ -33,50 +34,28 @@ if key == "article_gan":
         key="lessons_ag_variant", help=t("lessons.ag_variant_help"),
     ) or "gan_seed_mlp"
     with st.expander(t("lessons.ag_bugs_heading"), expanded=True):
-        numbers = view.article_numbers()
+        numbers = lesson_run.article_numbers()
         st.markdown(t("lessons.ag_bugs_intro"))
         for number, bug in enumerate(ARTICLE_BUGS, start=1):
             st.markdown(f"**{number}. {t(f'lessons.bug.{bug}.title')}**  \n"
                         f"{t(f'lessons.bug.{bug}.what')}  \n"
                         f"*{t('lessons.bug_fix')}* {t(f'lessons.bug.{bug}.fix', **numbers)}")
 
-state = view.current()
+state = lesson_run.current()
 running_here = state is not None and state.key == key
 b1, b2, b3, _ = st.columns([2, 1, 1, 2])
-b1.button(t("lessons.run"), type="primary", key="lessons_run_btn", on_click=view.start, args=(key, options),
+b1.button(t("lessons.run"), type="primary", key="lessons_run_btn", on_click=lesson_run.start, args=(key, options),
           disabled=(key == "mode_collapse" and "gan" not in options), width="stretch")
 if running_here and state.running:
-    b2.button(t("lessons.stop"), key="lessons_stop_btn", on_click=view.stop, width="stretch")
+    b2.button(t("lessons.stop"), key="lessons_stop_btn", on_click=lesson_run.stop, width="stretch")
 elif running_here and not state.lesson.done:
-    b2.button(t("lessons.resume"), key="lessons_resume_btn", on_click=view.resume, width="stretch")
+    b2.button(t("lessons.resume"), key="lessons_resume_btn", on_click=lesson_run.resume, width="stretch")
 if running_here:
-    b3.button(t("lessons.clear"), key="lessons_clear_btn", on_click=view.clear, width="stretch")
+    b3.button(t("lessons.clear"), key="lessons_clear_btn", on_click=lesson_run.clear, width="stretch")
 if error := st.session_state.pop("lessons_error", None):
     st.error(t("lessons.start_error", message=error))
 
 if running_here:
-    @st.fragment(run_every=view.RERUN_S if state.running else None)
-    def live_view() -> None:
-        current = view.current()
-        if current is None:
-            return
-        was_running = current.running
-        view.advance(current)
-        lesson = current.lesson
-        st.progress(lesson.progress, text=t("lessons.progress", percent=100 * lesson.progress,
-                                            seconds=current.seconds))
-        if current.error:
-            st.error(t("lessons.run_error", message=current.error))
-        with st.container(key="lessons_live"):
-            view.DRAW[current.key](lesson)
-        if lesson.done:
-            outcome = lesson.outcome()
-            box = st.success if outcome["shown"] else st.warning
-            with st.container(key="lessons_verdict"):
-                box(view.verdict_text(current.key, outcome) + ("" if outcome["shown"] else " " + t("lessons.not_shown")))
-        if was_running and not current.running:
-            st.rerun()  # stop the timer: redraw the page with a still fragment
-
-    live_view()
+    live.live_view(state.running)
 else:
     st.info(t("lessons.press_run"))

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from aigc_core.evaluation import PRETRAINED_DIR
 from aigc_core.lessons import LESSONS
 from apptest_app import app_test, run_like_server
-from ui.lessons.view import QUICK, STATE
+from ui.lessons.run import QUICK, STATE
 
 
 @pytest.fixture(autouse=True)
