@@ -32,13 +32,8 @@ def _adam(lr: float, beta1: float = 0.5, beta2: float = 0.999) -> OptimizerConfi
     return OptimizerConfig(kind="adam", lr=lr, beta1=beta1, beta2=beta2)
 
 
-# pretrained/dcgan (issue 2). Found with 12-minute runs on one core (5,000 samples): the compact networks plateau
-# near 6.9; one stage more in G and D reached 7.65 (hinge + spectral norm in D: 7.50); D at twice G's rate 7.53;
-# both with batch 32 (twice the updates per second) 7.83. Over the full 75,000 steps (10,000 samples) that scored
-# 8.55 (a cosine decay of both rates to 5%: 8.28); with a minibatch-std channel in D 8.69 and digits 867-1,165;
-# with that and lazy R1 (γ 1, every 4th D update) 8.92, FID 0.63 and digits 942-1,091; with G's EMA decay
-# 0.9999 instead of 0.999 8.99, FID 0.65 and digits 901-1,055; the same over 100,000 steps 9.05, FID 0.58 and
-# digits 869-1,095: the shipped weights.
+# pretrained/dcgan: gan_fast's networks one stage deeper, with a minibatch-std channel and lazy R1 in D and a long
+# EMA of G; each step was needed to pass a classifier score of 9.0. The experiments: see docs/PRETRAINED.md.
 DCGAN_TRAIN = GANTrainConfig(
     loss="non_saturating", batch_size=32, g_optim=_adam(2e-4), d_optim=_adam(4e-4), label_smoothing=0.1, ema=0.9999,
     r1_gamma=1.0, r1_every=4,
@@ -139,11 +134,9 @@ PRESETS["vae_mlp_fast"] = Preset(
 )
 PRESETS["gan_fast"] = Preset(
     "gan_fast", "gan", "mnist", DCGANConfig(z_dim=64, width=32),
-    # The compact DCGAN networks (the first dcgan preset's), tuned for two minutes on one core (bench_quality, 120
-    # CPU-seconds, seed 0, 5,000 samples): batch 64 -> 16 quadruples the updates per second (4.8 -> 5.6 classifier
-    # score at batch 32), D at twice G's rate (TTUR, Heusel et al., 2017) keeps D ahead at the small batch (5.6 ->
-    # 5.9 at 32, 6.1 at 16), and an EMA of G (0.99, ~100 updates) steadies the samples (6.1 -> 6.4). A cosine decay
-    # fitted to the two minutes, batch 8 and an EMA of 0.995 did no better; batch norm in D collapsed to one digit.
+    # The compact DCGAN networks, tuned for two minutes on one core: a small batch for more updates per second, D at
+    # twice G's rate (TTUR, Heusel et al., 2017) to stay ahead at that batch, and a short EMA of G to steady the
+    # samples. What each was worth: see docs/PRETRAINED.md.
     GANTrainConfig(loss="non_saturating", batch_size=16, g_optim=_adam(2e-4), d_optim=_adam(4e-4), ema=0.99),
     7000, "DCGAN for a two-minute budget: batch 16, D at twice G's learning rate, EMA of G",
 )

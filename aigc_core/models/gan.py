@@ -41,7 +41,7 @@ class DCGANConfig:
     width: int = 64  # channels of D's first conv; G mirrors it
     noise: Noise = "gaussian"
     # One more stage in each network (about 1.5x the compute): G starts from 4w channels at 7x7 and ends with a
-    # 3x3 conv at 28x28; D goes on down to 4x4. It is what lifts the classifier score past ~7 (pretrained/dcgan).
+    # 3x3 conv at 28x28; D goes on down to 4x4. It lifts the classifier score past ~7 (see docs/PRETRAINED.md).
     deep: bool = False
     # D's last feature map gets one extra channel: the spread of its features across small groups of the batch
     # (minibatch standard deviation, Karras et al. 2018). A G that draws too few kinds of digit is easy to spot.
