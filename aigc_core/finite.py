@@ -48,6 +48,6 @@ def require_finite_samples(samples: torch.Tensor, *, what: str = "The model's sa
         return samples
     bad = int((~finite).sum())
     raise NonFiniteOutput(
-        f"{what} came out with {bad:,} NaN or infinite values out of {samples.numel():,}, so they were not "
-        "written. The weights are finite but overflow on this input; the model is unusable as it is."
+        f"{what} came out with {bad:,} NaN or infinite values out of {samples.numel():,}; they are neither shown "
+        "nor saved. The model overflows on this input (or its weights are not finite), so it is unusable as it is."
     )

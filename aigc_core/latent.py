@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 
 from .errors import ConfigError
+from .finite import require_finite_samples
 
 _PARALLEL_EPS = 1e-6  # below this sin(W) slerp is numerically undefined; fall back to lerp
 
@@ -118,6 +119,8 @@ def pca(z: torch.Tensor, k: int = 2) -> PCAResult:
         raise ValueError(f"pca needs codes (N, D) with N >= 2; got {tuple(z.shape)}.")
     if not 1 <= k <= min(z.shape):
         raise ConfigError(f"k must be between 1 and {min(z.shape)} for codes of shape {tuple(z.shape)}; got {k}.")
+    # SVD of NaN/inf fails deep in LAPACK (LinAlgError); say what is wrong instead: the codes came out non-finite.
+    require_finite_samples(z.detach(), what="The latent codes")
     x = z.detach().double()
     mean = x.mean(dim=0)
     _, singular, vh = torch.linalg.svd(x - mean, full_matrices=False)  # vh: (min(N, D), D)

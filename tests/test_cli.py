@@ -8,6 +8,7 @@ import per command (seconds on a busy 2-core machine).
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -197,3 +198,50 @@ def test_every_pretrained_folder_loads(name):
             assert torch.isfinite(model.decode(model.encode(x)[0])).all()
         else:
             assert model(torch.zeros(4, 1, 28, 28)).shape == (4, 10)
+
+
+# --- bad arguments and bad files: one line, exit code 2, never a traceback --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--n", "-5"), r"argument --n: must be from 1 to 10,000, not -5"),
+        (("--n", "100000000"), r"argument --n: must be from 1 to 10,000, not 100,000,000"),
+        (("--n", "2.5"), r"argument --n: '2\.5' is not a whole number"),
+        (("--scale", "0"), r"argument --scale: must be from 1 to 16, not 0"),
+        (("--seed", "-1"), r"argument --seed: must be from 0"),
+        (("--max-params", "0"), r"argument --max-params: must be from 1"),
+    ],
+    ids=["n-negative", "n-huge", "n-float", "scale-0", "seed-negative", "max-params-0"],
+)
+def test_sample_bad_numbers_are_usage_errors(dry_runs, tmp_path, run, args, message):
+    code, out, err = run("sample", str(dry_runs["vae"]), "--out", str(tmp_path / "x.png"), *args)
+    assert code == 2 and out == "" and re.search(message, err) and "Traceback" not in err
+    assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [(("--steps", "0"), r"argument --steps: must be from 1"),
+                                               (("--threads", "-2"), r"argument --threads: must be from 0")])
+def test_train_bad_numbers_are_usage_errors(run, tmp_path, args, message):
+    code, _, err = run("train", "--model", "toy_gan", "--out", str(tmp_path / "t"), "--dry-run", *args)
+    assert code == 2 and re.search(message, err)
+
+
+def test_evaluate_bad_samples_is_a_usage_error(dry_runs, run):
+    code, _, err = run("evaluate", str(dry_runs["gan"]), "--samples", "0")
+    assert code == 2 and "argument --samples: must be from 2" in err
+
+
+def test_sample_into_a_missing_folder_is_one_line(dry_runs, tmp_path, run):
+    out = tmp_path / "no" / "such" / "folder" / "grid.png"
+    code, _, err = run("sample", str(dry_runs["vae"]), "--out", str(out), "--n", "4")
+    assert code == 2 and err.startswith("error: No such file or directory") and str(out) in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_max_params_flag_refuses_before_building(dry_runs, run):
+    code, out, err = run("evaluate", str(dry_runs["vae"]), "--json", "--max-params", "1000")
+    assert code == 2 and out == "" and re.search(r"error: This VAEMLPConfig has [\d,]+ parameters .* limit of 1,000", err)
+    code, _, err = run("evaluate", str(dry_runs["vae"]), "--json", "--max-params", "100000000")
+    assert code == 0, err

@@ -216,3 +216,14 @@ def test_cli_sample_bad_n_is_a_usage_error(tmp_path, run, n):
     assert code == 2 and "argument --n" in err and "Traceback" not in err
     assert not (tmp_path / "x.png").exists()
 
+
+
+def test_f5_pca_of_non_finite_codes_says_so():
+    """The Latent Explorer's PCA failed with LinAlgError from the SVD; non-finite codes are now named as such."""
+    from aigc_core.errors import AigcError
+    from aigc_core.latent import pca
+
+    codes = torch.randn(16, 4, generator=torch.Generator().manual_seed(0))
+    codes[3, 1] = float("nan")
+    with pytest.raises(AigcError, match=r"latent codes came out with 1 NaN or infinite values"):
+        pca(codes)

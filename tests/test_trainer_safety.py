@@ -208,3 +208,85 @@ def test_vae_and_classifier_divergence(unit):
             trainer = ClassifierTrainer(trainer.model, unit, gentle)
         for _ in range(3):
             trainer.step()
+
+
+# --- explosions that stay finite (GuardConfig) ------------------------------------------------------------------
+
+
+def _guard(config):
+    from aigc_core.guard import DivergenceGuard
+
+    model = torch.nn.Linear(2, 1)
+    guard = DivergenceGuard(model, {}, config=config)
+    guard.check(1.0, "the loss", 0)  # confirms the snapshot of step 0
+    return guard, model
+
+
+def test_loss_bound_rolls_back_and_explains():
+    from aigc_core.guard import GuardConfig
+
+    guard, model = _guard(GuardConfig(max_abs_loss=1e6))
+    saved = state(model)
+    guard.check_loss(-9.9e5, "the generator loss", 3)  # within the bound, either sign
+    with torch.no_grad():
+        model.weight.fill_(1e12)  # an exploding update, still finite
+    with pytest.raises(TrainingDiverged, match=r"at step 4: the generator loss became -2e\+07, beyond 1e\+06.*"
+                                               r"Weights were restored from step 0.*learning rate 10x smaller") as info:
+        guard.check_loss(-2e7, "the generator loss", 4)
+    assert info.value.step == 4 and info.value.restored_step == 0 and same(state(model), saved)
+    guard.check(5e7, "a gradient norm", 5)  # gradient norms have no such bound: large early norms are normal
+
+
+def test_saturation_counts_consecutive_updates_and_resets():
+    from aigc_core.guard import GuardConfig
+
+    guard, model = _guard(GuardConfig(saturation_steps=3, saturation_margin=1e-3))
+    saturated, open_game = (0.9995, 0.0004), (0.9995, 0.2)
+    guard.observe_discriminator(*saturated, 1)
+    guard.observe_discriminator(*saturated, 2)
+    guard.observe_discriminator(*open_game, 3)  # one update where G fooled D a little: the streak restarts
+    assert guard.saturated_for == 0
+    guard.observe_discriminator(*saturated, 4)
+    guard.observe_discriminator(*saturated, 5)
+    with pytest.raises(TrainingDiverged, match=r"D has been saturated for 3 updates in a row \(mean D\(x\) 0\.9995 > "
+                                               r"0\.999, mean D\(G\(z\)\) 0\.0004 < 0\.001\).*smaller D learning rate"):
+        guard.observe_discriminator(*saturated, 6)
+    assert guard.saturated_for == 0
+
+
+def test_no_snapshot_is_confirmed_while_d_is_saturated():
+    """A snapshot taken while D is saturated must not become the restore point: it is part of the failure."""
+    from aigc_core.guard import GuardConfig
+
+    guard, model = _guard(GuardConfig(saturation_steps=10))
+    guard.observe_discriminator(1.0, 0.0, 1)
+    with torch.no_grad():
+        model.weight.fill_(3.0)
+    guard.take(2)
+    guard.check_loss(0.01, "the discriminator loss", 2)  # finite and small, but D is saturated
+    assert guard.snapshot_step == 0
+
+
+def test_off_turns_both_checks_off():
+    from aigc_core.guard import OFF
+
+    guard, _ = _guard(OFF)
+    guard.check_loss(1e30, "the loss", 1)
+    for step in range(2000):
+        guard.observe_discriminator(1.0, 0.0, step)
+    with pytest.raises(TrainingDiverged, match="became nan"):
+        guard.check_loss(float("nan"), "the loss", 2001)  # NaN/inf is always refused
+
+
+@pytest.mark.parametrize("loss", ["least_squares", "wgan", "wgan_gp", "hinge"])
+def test_saturation_is_only_read_from_logit_losses(signed, loss):
+    """Raw scores (least squares, WGAN, hinge) are not probabilities: a score of 1 / 0 says nothing about winning."""
+    trainer = gan_trainer(signed, SMALL_MLP_GAN, loss=loss)
+    seen = []
+    trainer.guard.observe_discriminator = lambda *args: seen.append(args)
+    trainer.step()
+    assert seen == []
+    trainer = gan_trainer(signed, SMALL_MLP_GAN, loss="minimax")
+    trainer.guard.observe_discriminator = lambda *args: seen.append(args)
+    trainer.step()
+    assert len(seen) == 1
