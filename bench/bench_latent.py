@@ -45,6 +45,7 @@ def server_side(repeats: int) -> dict[str, dict[str, float]]:
     import pyarrow as pa
     import torch
 
+    # Imported here, not at the top: the browser half of this bench needs none of torch, the models or MNIST.
     from aigc_core import explorer, images
     from aigc_core.checkpoints import load_checkpoint
     from aigc_core.evaluation import PRETRAINED_DIR

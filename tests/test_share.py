@@ -7,19 +7,19 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from ui.share.sync import (
+from ui.share.codec import (
     MAX_VALUE_CHARS,
     Param,
     SetupValueError,
     display_raw,
     encode_setup,
     encode_value,
-    notice_text,
     parse_setup,
     parse_value,
     setup_query,
     validate_schema,
 )
+from ui.share.sync import notice_text
 
 SCHEMA = (
     Param("preset", "gan_mlp_live", choices=("gan_mlp_live", "gan_seed_mlp", "dcgan"), label="nav.train"),

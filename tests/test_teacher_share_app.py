@@ -85,7 +85,8 @@ def test_a_bad_step_in_teacher_mode_starts_the_tour_at_step_one():
 # A tiny page that adopts sharing the way a real page does: sync before its widgets, write after them.
 _PAGE = '''
 import streamlit as st
-from ui.share.sync import Param, share_link_box, sync_setup, write_setup
+from ui.share.codec import Param
+from ui.share.sync import share_link_box, sync_setup, write_setup
 SETUP = (
     Param("loss", "non_saturating", choices=("minimax", "non_saturating", "wgan_gp"), widget="loss"),
     Param("lr", 2e-4, choices=(1e-4, 2e-4, 5e-4, 1e-3), widget="lr"),

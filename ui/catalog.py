@@ -1,4 +1,4 @@
-"""Translation catalogs, without Streamlit: every user-facing string lives in ``locales/<lang>/<file>.toml``.
+"""Translation catalogs. Pure (no Streamlit import): every user-facing string lives in ``locales/<lang>/<file>.toml``.
 
 A key is ``<file>.<key>``: ``home.title`` is ``title`` in ``locales/<lang>/home.toml``. Tables inside a file nest
 with dots (``[intro] lead = "..."`` in ``home.toml`` is ``home.intro.lead``). Every ``*.toml`` file in the folder is

@@ -20,7 +20,8 @@ import streamlit as st
 
 from ui.catalog import DEFAULT_LANG
 from ui.i18n import current_language, t
-from ui.share.sync import Notice, Param, set_sticky, sticky_param
+from ui.share.codec import Notice, Param
+from ui.share.sync import set_sticky, sticky_param
 
 
 @dataclass(frozen=True)

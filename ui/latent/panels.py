@@ -20,6 +20,7 @@ import torch
 
 from aigc_core import explorer, images, latent
 from aigc_core.mnist import to_tensor
+from aigc_core.seeds import SEED_MAX
 from ui.i18n import t
 from ui.latent.sources import LatentSource, encoded_test_set, manifold_picture, pretrained_encoding
 from ui.latent.view import IMAGE_SCALE, MAP_POINTS, map_points, map_spec
@@ -132,7 +133,7 @@ def explore_panel(source: LatentSource) -> None:
     with left:
         seed_key = f"lat_seed_{sid}"
         st.session_state.setdefault(seed_key, 0)
-        st.number_input(t("latent.seed"), min_value=0, max_value=2**31 - 1, step=1, key=seed_key,
+        st.number_input(t("latent.seed"), min_value=0, max_value=SEED_MAX, step=1, key=seed_key,
                         help=t("latent.seed_help"))
         c2, c3 = st.columns(2)
         c2.button(t("latent.draw"), key=f"lat_draw_{sid}", on_click=_on_draw, args=(source, seed_key),
@@ -243,8 +244,8 @@ def interpolation_panel(source: LatentSource) -> None:
         z0, z1 = source.encode(pair)[0]  # posterior means
         st.image(png_uri(images.make_grid(pair, nrow=2, padding=1), 3), caption=t("latent.interp_endpoints"))
     else:
-        first = c1.number_input(t("latent.interp_seed_a"), 0, 2**31 - 1, 1, key=f"lat_sa_{sid}")
-        second = c2.number_input(t("latent.interp_seed_b"), 0, 2**31 - 1, 2, key=f"lat_sb_{sid}")
+        first = c1.number_input(t("latent.interp_seed_a"), 0, SEED_MAX, 1, key=f"lat_sa_{sid}")
+        second = c2.number_input(t("latent.interp_seed_b"), 0, SEED_MAX, 2, key=f"lat_sb_{sid}")
         z0, z1 = explorer.seeded_code(source.model, int(first)), explorer.seeded_code(source.model, int(second))
     steps = c3.slider(t("latent.interp_steps"), 5, 15, 9, key=f"lat_isteps_{sid}")
     paths = {"lerp": latent.lerp(z0, z1, steps), "slerp": latent.slerp(z0, z1, steps)}

@@ -1,5 +1,5 @@
-"""The pure half of shareable set-ups (ui/share/sync.py): `Param` schemas, and parsing and encoding a set-up to and from a
-``Mapping[str, str]`` (the URL query), with every untrusted value checked. No Streamlit and no translations here:
+"""Shareable set-ups, the half without Streamlit (ui/share/sync.py is the glue). Pure: `Param` schemas, and
+parsing and encoding a set-up to and from a ``Mapping[str, str]`` (the URL query), with every untrusted value checked. No Streamlit and no translations here:
 this is what tests/test_share.py checks on its own, and tests/test_layering.py keeps it that way.
 """
 

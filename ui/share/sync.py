@@ -6,7 +6,7 @@ optionally the session-state key of the widget that shows it)::
     TRAIN_SETUP = (
         Param("preset", "gan_mlp_live", choices=LIVE_GAN_PRESETS, widget="train_preset", label="train.preset"),
         Param("lr_g", 2e-4, low=1e-6, high=1e-1, widget="train_lr_g"),
-        Param("seed", 0, low=0, high=2**31 - 1, widget="train_seed"),
+        Param("seed", 0, low=0, high=SEED_MAX, widget="train_seed"),
     )
 
 and adopts sharing with two lines around its widgets::
@@ -21,7 +21,7 @@ one of the choices or is absurdly long falls back to the default, and a `Notice`
 page and the language are not set-up fields: the page is the URL path, and ``?lang=`` is kept by `ui.i18n`.
 
 The parsing and encoding (`parse_setup`, `encode_setup`, `parse_value`, `encode_value`) are pure functions of a
-``Mapping[str, str]`` in ui/share/codec.py (re-exported here), tested without Streamlit; this module adds the
+``Mapping[str, str]`` in ui/share/codec.py, tested without Streamlit; this module adds the
 translated notices and the thin Streamlit glue.
 """
 
@@ -35,9 +35,9 @@ import streamlit as st
 from ui.catalog import DEFAULT_LANG, LANGUAGES
 from ui.i18n import QUERY_PARAM, t
 from ui.server.parking import PARAM as PARK_PARAM
-from ui.share.codec import (  # noqa: F401  (the codec is re-exported: pages import set-ups from here)
-    MAX_VALUE_CHARS, RESERVED_KEYS, Notice, Param, Schema, SetupValueError, Value, display_raw, encode_setup,
-    encode_value, is_default, parse_setup, parse_value, setup_query, validate_schema, with_defaults,
+from ui.share.codec import (
+    Notice, Param, Schema, SetupValueError, Value, display_raw, encode_setup,
+    encode_value, is_default, parse_setup, parse_value, validate_schema,
 )
 
 _APPLIED_KEY = "_aigc_share_applied"  # schema id -> the URL items this session last applied or wrote

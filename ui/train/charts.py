@@ -1,6 +1,6 @@
 """Plotly charts of a live run, built from chart-sized columns (`MetricHistory.downsampled()`).
 
-Each function takes the translator of the page's language (so it makes no Streamlit call) and returns a
+Pure: each function takes the translator of the page's language (no Streamlit import here) and returns a
 `go.Figure`; the page draws it with `st.plotly_chart(fig, config=CHART_CONFIG)`.
 Colours follow the diagram: D blue, G orange; real green, fake orange. `uirevision` keeps a user's zoom while
 the data keep updating.

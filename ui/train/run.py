@@ -2,8 +2,8 @@
 ui/train/controls.py), the `Settings` it was built from, what it remembers of its steps (history, images seen, what
 a divergence rollback undoes) and one time slice of training.
 
-No Streamlit here (the layering test checks it): a redraw interrupted by the next rerun has lost nothing, and
-`bench/bench_live.py` calls `train_slice` as the page does.
+Pure: no Streamlit import (the layering test checks it), so a redraw interrupted by the next rerun has lost
+nothing, and `bench/bench_live.py` calls `train_slice` as the page does.
 """
 
 from __future__ import annotations
