@@ -1,4 +1,8 @@
-"""Fixtures shared by the trainer tests (test_trainers.py, test_trainer_safety.py): real MNIST digits, small."""
+"""Fixtures shared by the test modules: one thread for tiny models, real MNIST digits (small), a clock a test moves
+by hand, and the whole app run the way the server runs it. A module opts in with
+`pytestmark = pytest.mark.usefixtures("one_thread")` or by naming a fixture as an argument."""
+
+from collections.abc import Iterator
 
 import pytest
 import torch
@@ -7,7 +11,7 @@ from aigc_core.mnist import Digits, ImageSource, load_mnist
 
 
 @pytest.fixture(scope="module")
-def one_thread():
+def one_thread() -> Iterator[None]:
     """Tiny models: one thread is fastest, and two OpenMP threads on a busy 2-core machine can be 30x slower."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -30,3 +34,26 @@ def signed(digits) -> ImageSource:
 def unit(digits) -> ImageSource:
     return ImageSource(digits, pixel_range="unit")
 
+
+class FakeClock:
+    """Stands in for `time.monotonic` where a registry takes a clock: a test moves `now` by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def whole_app() -> Iterator[None]:
+    """AppTest runs `app.py` + `st.navigation` on every run, as the server does (see tests/apptest_app.py)."""
+    from apptest_app import run_like_server  # imported here: most test modules never start Streamlit
+
+    with run_like_server():
+        yield

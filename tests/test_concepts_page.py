@@ -7,19 +7,16 @@ from streamlit.testing.v1 import AppTest
 
 from aigc_core import readouts
 from aigc_core.evaluation import PRETRAINED_DIR
-from apptest_app import app_test, run_like_server
+from apptest_app import app_test
 from ui.concepts.view import BATCH, gan_numbers, vae_numbers
 
-pytestmark = pytest.mark.skipif(
-    not all((PRETRAINED_DIR / n / "config.json").is_file() for n in ("gan_seed_mlp", "vae_mlp_z20")),
-    reason="needs shipped pretrained GAN and VAE",
-)
-
-
-@pytest.fixture(autouse=True)
-def _whole_app():
-    with run_like_server():
-        yield
+pytestmark = [
+    pytest.mark.skipif(
+        not all((PRETRAINED_DIR / n / "config.json").is_file() for n in ("gan_seed_mlp", "vae_mlp_z20")),
+        reason="needs shipped pretrained GAN and VAE",
+    ),
+    pytest.mark.usefixtures("whole_app"),
+]
 
 
 def _page() -> AppTest:

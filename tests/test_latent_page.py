@@ -15,20 +15,17 @@ from aigc_core.evaluation import PRETRAINED_DIR
 from aigc_core.factory import build_trainer
 from aigc_core.models.vae import VAEMLPConfig
 from aigc_core.vae_trainer import VAETrainConfig
-from apptest_app import app_test, run_like_server
+from apptest_app import app_test
 from ui.latent.panels import UPLOAD_STATE, Z_STATE
 
-pytestmark = pytest.mark.skipif(
-    not all((PRETRAINED_DIR / n / "config.json").is_file() for n in ("vae_mlp_z2", "vae_mlp_z20", "gan_seed_mlp")),
-    reason="needs the shipped pretrained VAEs and the article GAN",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not all((PRETRAINED_DIR / n / "config.json").is_file() for n in ("vae_mlp_z2", "vae_mlp_z20", "gan_seed_mlp")),
+        reason="needs the shipped pretrained VAEs and the article GAN",
+    ),
+    pytest.mark.usefixtures("whole_app"),
+]
 Z2 = "pretrained:vae_mlp_z2"
-
-
-@pytest.fixture(autouse=True)
-def _whole_app():
-    with run_like_server():
-        yield
 
 
 def _page(model: str | None = None) -> AppTest:

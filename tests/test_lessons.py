@@ -12,14 +12,7 @@ from aigc_core.models.gan import ARTICLE_GAN, GAN
 from aigc_core.slicing import run_slice
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These small networks gain nothing from a second thread, and on a shared 2-core machine two threads per
-    process make every op wait for a busy core; one thread keeps the module's run short either way."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_generator_gradient_norm_leaves_the_state_alone():

@@ -5,22 +5,16 @@ The lessons' effects themselves are checked in tests/test_lessons.py."""
 from __future__ import annotations
 
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 from aigc_core.evaluation import PRETRAINED_DIR
 from aigc_core.lessons import LESSONS
-from apptest_app import app_test, run_like_server
+from apptest_app import app_test
 from ui.lessons.run import QUICK, STATE
 
 
-@pytest.fixture(autouse=True)
-def _whole_app():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small networks; on a shared 2-core machine a second thread only waits (see test_lessons)
-    with run_like_server():
-        yield
-    torch.set_num_threads(threads)
+# one thread: small networks; on a shared 2-core machine a second thread only waits
+pytestmark = pytest.mark.usefixtures("one_thread", "whole_app")
 
 
 def _page(lang: str | None = None) -> AppTest:

@@ -19,14 +19,6 @@ from ui.server.limits import (
 )
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class FakeState(dict):
     """Stands in for a session's SafeSessionState (supports `in`, `del`, item assignment and weak references)."""
 
@@ -53,8 +45,7 @@ def test_batch_and_model_caps_raise_a_clear_limit_error():
         check_model_size(big, limits)
 
 
-def test_training_cap_counts_other_live_sessions_only():
-    clock = FakeClock()
+def test_training_cap_counts_other_live_sessions_only(clock):
     registry = SessionRegistry(clock)
     assert registry.try_start("a", cap=2) and registry.try_start("b", cap=2)
     assert not registry.try_start("c", cap=2)  # two others train
@@ -69,8 +60,7 @@ def test_training_cap_counts_other_live_sessions_only():
     assert registry.try_start("d", cap=2)
 
 
-def test_idle_sessions_release_their_models_and_are_told():
-    clock = FakeClock()
+def test_idle_sessions_release_their_models_and_are_told(clock):
     registry = SessionRegistry(clock)
     idle, active = FakeState(train_run="model A", other="kept"), FakeState(train_run="model B")
     registry.heartbeat("idle", training=False, state=idle, release_keys=("train_run",))
@@ -85,8 +75,8 @@ def test_idle_sessions_release_their_models_and_are_told():
     assert len(registry) == 1
 
 
-def test_registry_never_keeps_a_session_alive():
-    registry = SessionRegistry(FakeClock())
+def test_registry_never_keeps_a_session_alive(clock):
+    registry = SessionRegistry(clock)
     state = FakeState(train_run=torch.zeros(10))
     registry.heartbeat("gone", training=False, state=state, release_keys=("train_run",))
     del state

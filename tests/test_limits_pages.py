@@ -14,14 +14,6 @@ from ui.server import limits
 TRAIN = str(Path(__file__).resolve().parents[1] / "pages" / "train.py")
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture(autouse=True)
 def fresh_registry(monkeypatch):
     """Each test gets its own registry: AppTest sessions of other tests must not count as training here."""
@@ -89,8 +81,7 @@ def test_concurrent_trainings_cap_and_its_release(monkeypatch):
     assert second.session_state["train_run"].running and "at its limit" not in _texts(second)
 
 
-def test_an_idle_session_releases_its_model_and_is_told(monkeypatch):
-    clock = FakeClock()
+def test_an_idle_session_releases_its_model_and_is_told(monkeypatch, clock):
     monkeypatch.setattr(limits, "REGISTRY", limits.SessionRegistry(clock))
     monkeypatch.setenv("AIGC_IDLE_MINUTES", "10")
     idle, active = _open(), _open()

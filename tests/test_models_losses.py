@@ -16,12 +16,7 @@ from aigc_core.models.gan import ARTICLE_GAN, GAN, DCGANConfig, MinibatchStd
 from aigc_core.models.registry import ARCHITECTURES, build_model
 from aigc_core.presets import PRESETS
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --- shapes -----------------------------------------------------------------------------------------------

@@ -16,14 +16,6 @@ from ui.train.run import STATE
 TRAIN = str(Path(__file__).resolve().parents[1] / "pages" / "train.py")
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 # --- the store -----------------------------------------------------------------------------------------------
 
 
@@ -44,8 +36,7 @@ def test_a_second_tab_never_takes_the_run_of_a_connected_one():
     assert park.claim("no-such-token", "second", is_connected=lambda s: False) is None
 
 
-def test_idle_runs_are_released_and_one_run_per_token():
-    clock = FakeClock()
+def test_idle_runs_are_released_and_one_run_per_token(clock):
     park = parking.RunPark(clock)
     park.park("token-aaaaaa", "a", "first model")
     park.park("token-aaaaaa", "a", "after Reset")  # replaces: one run per tab

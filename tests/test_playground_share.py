@@ -5,13 +5,10 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_app import app_test, run_like_server
+from apptest_app import app_test
 
 
-@pytest.fixture(autouse=True)
-def _whole_app():
-    with run_like_server():
-        yield
+pytestmark = pytest.mark.usefixtures("whole_app")
 
 
 def _playground(**query: str) -> AppTest:

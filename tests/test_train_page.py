@@ -17,17 +17,14 @@ from streamlit.testing.v1 import AppTest
 from aigc_core.factory import build_trainer
 from aigc_core.gan_trainer import GANTrainConfig
 from aigc_core.models.gan import ARTICLE_GAN
-from apptest_app import app_test, run_like_server
+from apptest_app import app_test
 from trainer_support import NaNAfter
 from ui.train.controls import _single
 from ui.train.run import STATE, TrainRun
 from ui.train.export import checkpoint_bytes
 
 
-@pytest.fixture(autouse=True)
-def _whole_app():
-    with run_like_server():
-        yield
+pytestmark = pytest.mark.usefixtures("whole_app")
 
 
 def _train_page() -> AppTest:

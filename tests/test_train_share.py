@@ -6,14 +6,11 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_app import app_test, run_like_server
+from apptest_app import app_test
 from ui.train.run import STATE
 
 
-@pytest.fixture(autouse=True)
-def _whole_app():
-    with run_like_server():
-        yield
+pytestmark = pytest.mark.usefixtures("whole_app")
 
 
 def _train(**query: str) -> AppTest:
