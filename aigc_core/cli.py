@@ -24,6 +24,7 @@ from . import evaluation, pixels
 from .checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from .device import describe_device, pick_device
 from .errors import AigcError, ConfigError
+from .factory import build_trainer
 from .finite import require_finite_samples
 from .gan_trainer import GANTrainer, generate
 from .models.classifier import Classifier
@@ -96,8 +97,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     train_config = replace(preset.train_config, seed=args.seed)
     if hasattr(train_config, "schedule_steps") and train_config.schedule_steps and not args.dry_run:
         train_config = replace(train_config, schedule_steps=steps)  # the schedule spans the run
-    from .factory import build_trainer
-
     trainer = build_trainer(preset.model_config, train_config, data=data, device=device)
     on_data = f" on {data}" if data != preset.data else ""
     print(f"Training {preset.name} ({preset.summary}){on_data} for {steps} steps on {describe_device(device)}",

@@ -123,7 +123,7 @@ def test_config_from_dict_then_check_names_the_field():
 
 def test_build_trainer_checks_the_size_before_building(monkeypatch):
     """A trainer asked for a model past the cap is refused from the config: the model is never built."""
-    import aigc_core.factory as factory
+    from aigc_core import factory
 
     built = []
     monkeypatch.setattr(factory, "build_model", lambda *a, **k: built.append(a) or build_model(*a, **k))

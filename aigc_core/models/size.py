@@ -23,6 +23,10 @@ import torch
 from torch import nn
 
 from ..errors import AigcError, ConfigError
+from .classifier import Classifier
+from .gan import GAN, MinibatchStd
+from .registry import architecture_of
+from .vae import VAE
 
 # Generous defaults for callers without a cap of their own (the CLI can raise them with flags; the app passes its
 # per-session cap). The largest shipped model has 2.1 M parameters and makes ~0.35 M activations per sample.
@@ -78,8 +82,6 @@ def _clip(value: Any, limit: int = 60) -> str:
 
 def meta_model(config: Any) -> nn.Module:
     """The model of `config` on the meta device: shapes only, no storage, no initialisation."""
-    from .registry import architecture_of  # the registry imports every model; this module is imported by it
-
     validate_config(config)
     architecture = architecture_of(config)
     try:
@@ -104,10 +106,6 @@ def activation_count(config: Any) -> int | None:
 
 
 def _activations(model: nn.Module) -> int | None:
-    from .classifier import Classifier
-    from .gan import GAN
-    from .vae import VAE
-
     if isinstance(model, GAN):
         fake, g_values = _walk(model.generator, (model.config.z_dim,))
         _, d_values = _walk(model.discriminator, fake)
@@ -126,8 +124,6 @@ def _activations(model: nn.Module) -> int | None:
 
 def _walk(module: nn.Module, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
     """(output shape, values made) of `module` on one sample of `shape` (no batch axis), from shapes alone."""
-    from .gan import MinibatchStd, _Unflatten
-
     children = list(module.children())
     if children:
         total = 0
@@ -141,7 +137,7 @@ def _walk(module: nn.Module, shape: tuple[int, ...]) -> tuple[tuple[int, ...], i
         out = _conv_shape(module, shape)
     elif isinstance(module, nn.Flatten):
         out = (math.prod(shape),)
-    elif isinstance(module, _Unflatten):
+    elif isinstance(getattr(module, "shape", None), tuple):  # the GAN's reshape layer: a view to `shape`
         out = tuple(module.shape)
     elif isinstance(module, nn.Unflatten):
         out = (*shape[: module.dim - 1], *module.unflattened_size, *shape[module.dim :])
