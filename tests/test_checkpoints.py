@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from exploits import PICKLE_KINDS, pickle_payloads, unpickle_carelessly, zip_of
 from safetensors.torch import save as save_safetensors
 
 from aigc_core.checkpoints import (
@@ -28,18 +29,12 @@ from aigc_core.errors import CheckpointError
 from aigc_core.factory import build_trainer
 from aigc_core.gan_trainer import GANTrainConfig, generate
 from aigc_core.mnist import Digits, ImageSource, load_mnist
-from aigc_core.models.classifier import Classifier, ClassifierConfig
+from aigc_core.models.classifier import ClassifierConfig
 from aigc_core.models.gan import GAN, DCGANConfig, MLPGANConfig, ToyGANConfig
 from aigc_core.models.vae import VAE, VAEConvConfig, VAEMLPConfig
 from aigc_core.vae_trainer import VAETrainConfig
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 X = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(0))
@@ -247,7 +242,7 @@ def test_non_finite_weights_are_refused(good, name, value):
     with pytest.raises(CheckpointError, match=pattern):
         load_checkpoint(good)
     with pytest.raises(CheckpointError, match=pattern):
-        load_checkpoint_zip(_zip({CONFIG_NAME: (good / CONFIG_NAME).read_bytes(),
+        load_checkpoint_zip(zip_of({CONFIG_NAME: (good / CONFIG_NAME).read_bytes(),
                                   WEIGHTS_NAME: (good / WEIGHTS_NAME).read_bytes()}))
 
 
@@ -302,14 +297,6 @@ def test_not_a_valid_safetensors_file(good, damage):
 GOOD_ZIP = checkpoint_zip(MODELS["vae_mlp"][0])
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def test_bad_zips():
     with pytest.raises(CheckpointError, match=r"This file is not a zip archive"):
         load_checkpoint_zip(b"GIF89a this is a picture")
@@ -323,11 +310,11 @@ def test_bad_zips():
         load_checkpoint_zip(b"PK\x03\x04" + b"\x00" * 100)
     config_json, weights = checkpoint_bytes(MODELS["vae_mlp"][0])
     with pytest.raises(CheckpointError, match=r"The archive has no model\.safetensors"):
-        load_checkpoint_zip(_zip({CONFIG_NAME: config_json}))
+        load_checkpoint_zip(zip_of({CONFIG_NAME: config_json}))
     with pytest.raises(CheckpointError, match=r"The archive has no config\.json"):
-        load_checkpoint_zip(_zip({WEIGHTS_NAME: weights}))
+        load_checkpoint_zip(zip_of({WEIGHTS_NAME: weights}))
     with pytest.raises(CheckpointError, match=r"config\.json is not valid JSON"):
-        load_checkpoint_zip(_zip({CONFIG_NAME: b"nope", WEIGHTS_NAME: weights}))
+        load_checkpoint_zip(zip_of({CONFIG_NAME: b"nope", WEIGHTS_NAME: weights}))
 
 
 def test_zip_with_corrupted_member():
@@ -344,7 +331,7 @@ def test_zip_bomb_is_refused_before_decompressing():
     """A member whose central-directory entry claims 201 MB is refused from the directory alone, before any
     decompression (the claim is patched in, so the test itself stays small and fast)."""
     config_json, weights = checkpoint_bytes(MODELS["vae_mlp"][0])
-    data = bytearray(_zip({CONFIG_NAME: config_json, WEIGHTS_NAME: weights, "padding.bin": b"\x00" * 1000}))
+    data = bytearray(zip_of({CONFIG_NAME: config_json, WEIGHTS_NAME: weights, "padding.bin": b"\x00" * 1000}))
     entry = data.rindex(b"PK\x01\x02")  # the last central-directory entry: padding.bin
     assert data[entry + 46 : entry + 46 + 11] == b"padding.bin"
     data[entry + 24 : entry + 28] = struct.pack("<I", 201 * 1024 * 1024)  # its uncompressed size
@@ -355,36 +342,19 @@ def test_zip_bomb_is_refused_before_decompressing():
 # --- pickles that would run code ---------------------------------------------------------------------------
 
 
-class _Exploit:
-    """Unpickling this calls os.system(...) — a stand-in for any code an attacker wants to run."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
-
-
-def _payloads(marker: Path) -> dict[str, bytes]:
-    exploit = _Exploit(marker)
-    buffer = io.BytesIO()
-    torch.save({"weight": exploit}, buffer)  # torch.save's zip format with a malicious data.pkl
-    return {
-        f"pickle-protocol-{p}": pickle.dumps(exploit, protocol=p) for p in (0, 2, 4, 5)
-    } | {"torch-save": buffer.getvalue()}
-
-
-def test_pickle_payload_really_runs_code_when_unpickled(tmp_path):
-    """Sanity check of the payload itself, so the tests below prove something."""
+@pytest.mark.parametrize("kind", PICKLE_KINDS)
+def test_pickle_payload_really_runs_code_when_unpickled(tmp_path, kind):
+    """The positive control: each payload below runs its code under a careless loader, so the test after this one
+    (the marker never appears) proves something."""
     marker = tmp_path / "pwned"
-    pickle.loads(pickle.dumps(_Exploit(marker)))
+    unpickle_carelessly(pickle_payloads(marker)[kind])
     assert marker.exists()
 
 
-@pytest.mark.parametrize("kind", ["pickle-protocol-0", "pickle-protocol-2", "pickle-protocol-4", "pickle-protocol-5", "torch-save"])
+@pytest.mark.parametrize("kind", PICKLE_KINDS)
 def test_malicious_pickles_are_never_unpickled(tmp_path, good, kind):
     marker = tmp_path / "pwned"
-    payload = _payloads(marker)[kind]
+    payload = pickle_payloads(marker)[kind]
     # 1. uploaded as a .zip
     with pytest.raises(CheckpointError, match=r"pickle|not a zip archive|has no config\.json"):
         load_checkpoint_zip(payload)
@@ -395,10 +365,10 @@ def test_malicious_pickles_are_never_unpickled(tmp_path, good, kind):
     # 3. as model.safetensors inside an otherwise valid zip
     config_json = (good / CONFIG_NAME).read_bytes()
     with pytest.raises(CheckpointError, match=r"pickle|not a valid safetensors file"):
-        load_checkpoint_zip(_zip({CONFIG_NAME: config_json, WEIGHTS_NAME: payload}))
+        load_checkpoint_zip(zip_of({CONFIG_NAME: config_json, WEIGHTS_NAME: payload}))
     # 4. as config.json
     with pytest.raises(CheckpointError, match=r"not valid JSON"):
-        load_checkpoint_zip(_zip({CONFIG_NAME: payload, WEIGHTS_NAME: checkpoint_bytes(MODELS["vae_mlp"][0])[1]}))
+        load_checkpoint_zip(zip_of({CONFIG_NAME: payload, WEIGHTS_NAME: checkpoint_bytes(MODELS["vae_mlp"][0])[1]}))
     assert not marker.exists(), "a pickle was unpickled"
 
 
@@ -414,7 +384,7 @@ def test_config_json_larger_than_any_config_is_refused_from_the_directory():
     config_json, weights = checkpoint_bytes(MODELS["vae_mlp"][0])
     padded = config_json[:-1] + b"," + b" " * (2 * 1024 * 1024) + b'"pad": 0}'
     with pytest.raises(CheckpointError, match=r"config\.json unpacks to [\d,]+ bytes; an AIGC Lab config is a few kB"):
-        load_checkpoint_zip(_zip({CONFIG_NAME: padded, WEIGHTS_NAME: weights}))
+        load_checkpoint_zip(zip_of({CONFIG_NAME: padded, WEIGHTS_NAME: weights}))
 
 
 def test_weights_larger_than_the_config_can_hold_are_refused_before_inflating(monkeypatch):
@@ -426,7 +396,7 @@ def test_weights_larger_than_the_config_can_hold_are_refused_before_inflating(mo
     real_read = zipfile.ZipFile.read
     monkeypatch.setattr(zipfile.ZipFile, "read", lambda self, name: inflated.append(name) or real_read(self, name))
     with pytest.raises(CheckpointError, match=r"model\.safetensors is 8,1[\d,]+ bytes, more than a vae_mlp of this config"):
-        load_checkpoint_zip(_zip({CONFIG_NAME: config_json, WEIGHTS_NAME: padded}))
+        load_checkpoint_zip(zip_of({CONFIG_NAME: config_json, WEIGHTS_NAME: padded}))
     assert [Path(getattr(n, "filename", n)).name for n in inflated] == [CONFIG_NAME]
 
 

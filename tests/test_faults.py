@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import pickle
 import struct
 import time
-import zipfile
 import zlib
 from dataclasses import replace
 from pathlib import Path
@@ -39,35 +36,13 @@ from aigc_core.models.vae import VAE, VAEMLPConfig
 from aigc_core.optim import OptimizerConfig
 from aigc_core.toy2d import normalise_points, parse_points_csv
 from aigc_core.vae_trainer import VAETrainConfig
+from exploits import pickle_payloads, unpickle_carelessly, zip_of
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --- inputs, made in memory ------------------------------------------------------------------------------------
-
-
-class Exploit:
-    """Unpickling this runs `touch <marker>`: a stand-in for any code an attacker wants to run on the server."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
-
-
-def zip_of(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def tiny_vae() -> VAE:
@@ -84,9 +59,8 @@ def bad_checkpoints(marker: Path) -> dict[str, tuple[bytes, str]]:
     newer = {**meta, "format_version": FORMAT_VERSION + 1}
     unknown = {**meta, "architecture": "transformer"}
     reshaped = {**meta, "model_config": {**meta["model_config"], "z_dim": 5}}
-    exploit = pickle.dumps(Exploit(marker), protocol=4)
-    torch_save = io.BytesIO()
-    torch.save({"weight": Exploit(marker)}, torch_save)
+    payloads = pickle_payloads(marker)
+    exploit, torch_save = payloads["pickle-protocol-4"], payloads["torch-save"]
     return {
         "not a zip": (b"just some text, not a checkpoint", "not a zip archive"),
         "bare safetensors": (weights, "not a zip archive"),
@@ -99,7 +73,7 @@ def bad_checkpoints(marker: Path) -> dict[str, tuple[bytes, str]]:
                          f"format version {FORMAT_VERSION + 1}, newer than this app"),
         "pickle upload": (exploit, "never unpickles"),
         "pickle inside zip": (zip_of({CONFIG_NAME: config_json, WEIGHTS_NAME: exploit}), "never unpickles"),
-        "torch.save inside zip": (zip_of({CONFIG_NAME: config_json, WEIGHTS_NAME: torch_save.getvalue()}),
+        "torch.save inside zip": (zip_of({CONFIG_NAME: config_json, WEIGHTS_NAME: torch_save}),
                                   "never unpickles"),
     }
 
@@ -168,7 +142,7 @@ def test_bad_checkpoint_is_refused_with_a_message(tmp_path, case):
 def test_the_crafted_pickle_does_run_code_when_unpickled(tmp_path):
     """The control experiment: without it, 'the marker was never created' would prove nothing."""
     marker = tmp_path / "code-ran"
-    pickle.loads(bad_checkpoints(marker)["pickle upload"][0])
+    unpickle_carelessly(bad_checkpoints(marker)["pickle upload"][0])
     assert marker.exists()
 
 
