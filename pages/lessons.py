@@ -8,6 +8,7 @@ import streamlit as st
 from aigc_core.lessons import ARTICLE_BUGS, LESSONS
 from ui.i18n import t
 from ui.lessons import live, run as lesson_run
+from ui.text import plain
 
 st.title(t("lessons.title"))
 st.markdown(t("lessons.intro"))
@@ -53,7 +54,7 @@ elif running_here and not state.lesson.done:
 if running_here:
     b3.button(t("lessons.clear"), key="lessons_clear_btn", on_click=lesson_run.clear, width="stretch")
 if error := st.session_state.pop("lessons_error", None):
-    st.error(t("lessons.start_error", message=error))
+    st.error(t("lessons.start_error", message=plain(error)))
 
 if running_here:
     live.live_view(state.running)

@@ -11,6 +11,7 @@ import streamlit as st
 from ui.i18n import t
 from ui.playground import controls, link, live, run as state, settings as playground_settings
 from ui.playground.data import custom_points_editor
+from ui.text import plain
 
 st.title(t("playground.title"))
 st.caption(t("playground.intro"))
@@ -27,7 +28,7 @@ run, pending, error = state.sync(settings)
 controls.toolbar(ready=run is not None, compare=run is not None and run.compare)
 
 if error:
-    st.error(t("playground.settings_error", message=error), icon=":material/error:")
+    st.error(t("playground.settings_error", message=plain(error)), icon=":material/error:")
 message = st.session_state.pop(state.ERROR_KEY, None)
 if message:
     st.error(message, icon=":material/warning:")

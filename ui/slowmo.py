@@ -39,6 +39,7 @@ from aigc_core.slowmo import PHASE_KEYS, PhaseRecord, SlowMotion
 from ui.i18n import t
 from ui.labels import gan_labels
 from ui.diagram import live_mermaid
+from ui.text import plain
 
 SampleView = Callable[[PhaseRecord | None, torch.Tensor | None, torch.Tensor | None], None]
 
@@ -150,7 +151,7 @@ def slow_motion_panel(
             if on_iteration is not None:
                 on_iteration(stats)
     except TrainingDiverged as exc:
-        st.error(t("slowmo.diverged", message=str(exc)), icon=":material/warning:")
+        st.error(t("slowmo.diverged", message=plain(exc)), icon=":material/warning:")
         if on_diverged is not None:
             on_diverged(exc)
 

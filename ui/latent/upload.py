@@ -13,6 +13,7 @@ from aigc_core.errors import AigcError
 from ui.i18n import t
 from ui.latent.sources import LatentSource, encoded_test_set
 from ui.latent.panels import TEST_SIZE, UPLOAD_STATE, png_uri, set_z, source_key, test_digit
+from ui.text import plain
 
 
 def _on_move_to_upload(source: LatentSource) -> None:
@@ -34,7 +35,7 @@ def digit_panel(source: LatentSource) -> None:
         try:
             digit = images.preprocess_digit(uploaded.getvalue())
         except AigcError as exc:
-            st.error(t("latent.upload_error", message=str(exc)))
+            st.error(t("latent.upload_error", message=plain(exc)))
             upload = None
         else:
             upload = {"file_id": uploaded.file_id, "name": uploaded.name, "digit": digit, "code": {}}

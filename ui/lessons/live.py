@@ -9,6 +9,7 @@ import streamlit as st
 from ui.i18n import t
 from ui.lessons import view
 from ui.lessons.run import RERUN_S, advance, current
+from ui.text import plain
 
 
 def _live_body() -> None:
@@ -20,7 +21,7 @@ def _live_body() -> None:
     lesson = state.lesson
     st.progress(lesson.progress, text=t("lessons.progress", percent=100 * lesson.progress, seconds=state.seconds))
     if state.error:
-        st.error(t("lessons.run_error", message=state.error))
+        st.error(t("lessons.run_error", message=plain(state.error)))
     with st.container(key="lessons_live"):
         view.DRAW[state.key](lesson)
     if lesson.done:

@@ -15,6 +15,7 @@ from aigc_core.errors import DataError
 from ui.playground import run as state
 from ui.i18n import t, translator
 from ui.playground.view import draw_figure, selected_points
+from ui.text import plain
 
 UPLOAD_KEY = "pg_upload"
 DRAW_KEY = "pg_draw"
@@ -61,13 +62,13 @@ def _upload_tab() -> None:
     try:
         points = read_upload(upload.getvalue())
     except DataError as exc:
-        message = t("playground.upload_error", name=upload.name, message=str(exc))
+        message = t("playground.upload_error", name=plain(upload.name), message=plain(exc))
         st.session_state["pg_upload_error"] = message
         st.error(message, icon=":material/error:")
         return
     st.session_state["pg_upload_error"] = None
     set_points(points, "upload")
-    st.success(t("playground.upload_ok", name=upload.name, count=f"{len(points):,}"))
+    st.success(t("playground.upload_ok", name=plain(upload.name), count=f"{len(points):,}"))
 
 
 def _draw_tab() -> None:
@@ -98,7 +99,7 @@ def _add(centers: torch.Tensor) -> None:
     try:
         add_drawn(centers)
     except DataError as exc:
-        st.error(t("playground.draw_error", message=str(exc)), icon=":material/error:")
+        st.error(t("playground.draw_error", message=plain(exc)), icon=":material/error:")
         return
     st.rerun()
 

@@ -28,6 +28,7 @@ from ui.diagram import live_mermaid
 from ui.playground.view import LAYERS, SLICE_SECONDS, build_chart, legend_markdown
 from ui.labels import gan_labels
 from ui.slowmo import slow_motion_panel
+from ui.text import plain
 
 RUN_EVERY = 0.1  # seconds between timer reruns while playing
 FRAGMENT_SECONDS = 2.0  # frames drawn by one timer rerun while playing, back to back, for about this long
@@ -107,7 +108,7 @@ def _train(run: state.PlaygroundRun, playing: bool) -> list[list[GANStats]] | No
             return run.play(SLICE_SECONDS, int(st.session_state.get("pg_redraw", 50)))
     except TrainingDiverged as exc:
         st.session_state[state.PLAYING_KEY] = False
-        st.session_state[state.ERROR_KEY] = t("playground.diverged", message=str(exc))
+        st.session_state[state.ERROR_KEY] = t("playground.diverged", message=plain(exc))
         st.rerun()  # a full rerun: stops the timer and shows the message above the toolbar
     return None
 

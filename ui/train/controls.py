@@ -19,6 +19,7 @@ from aigc_core.resume import trainer_from_checkpoint
 from ui.i18n import t
 from ui.resources import device, mnist, try_pretrained
 from ui.server import limits, parking
+from ui.text import plain
 from ui.train.run import (
     GAN_FIELDS, STATE, VAE_FIELDS, Settings, TrainRun, note_divergence, record_steps,
 )
@@ -75,7 +76,7 @@ def sync_run(settings: Settings) -> tuple[TrainRun | None, bool]:
             st.session_state[STATE] = run
             return run, False
     except AigcError as exc:
-        st.error(t("train.build_failed", message=str(exc)))
+        st.error(t("train.build_failed", message=plain(exc)))
         return run, False
     if settings.structure != run.structure:
         return run, True
@@ -87,7 +88,7 @@ def sync_run(settings: Settings) -> tuple[TrainRun | None, bool]:
             run.widget_values = dict(st.session_state.get(SAVED, {}))
             st.toast(t("train.applied_in_place"), icon=":material/tune:")
         except ConfigError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
     return run, False
 
 
@@ -225,13 +226,13 @@ def divergence_panel(run: TrainRun) -> None:
         st.error(t("train.diverged_title"), icon=":material/error:")
         st.markdown(t("train.diverged_what"))
         st.markdown(t("train.diverged_try"))
-        st.caption(t("train.diverged_detail", message=run.diverged))
+        st.caption(t("train.diverged_detail", message=plain(run.diverged)))
 
 
 
 def model_caption(run: TrainRun) -> str:
     params = sum(p.numel() for p in run.trainer.model.parameters())
     origin = {"scratch": t("train.origin_scratch"), "pretrained": t("train.origin_pretrained", name=run.origin_name),
-              "upload": t("train.origin_upload", name=run.origin_name)}[run.origin]
+              "upload": t("train.origin_upload", name=plain(run.origin_name))}[run.origin]
     return t("train.model_caption", preset=t(f"train.preset_name.{run.settings.preset}"), params=f"{params:,}",
              origin=origin)

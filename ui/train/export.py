@@ -14,6 +14,7 @@ from aigc_core.presets import get_preset, live_train_config
 from aigc_core.resume import train_config_from_dict, trainer_from_checkpoint
 from ui.i18n import t
 from ui.resources import device
+from ui.text import plain
 from ui.train.controls import current_run, new_run
 from ui.train.run import STATE, Settings, TrainRun
 from ui.train.settings import (
@@ -101,12 +102,12 @@ def _on_upload() -> None:
     try:
         run = resume_from_zip(uploaded.getvalue(), uploaded.name)
     except AigcError as exc:
-        st.session_state["train_upload_message"] = ("error", t("train.upload_failed", message=str(exc)))
+        st.session_state["train_upload_message"] = ("error", t("train.upload_failed", message=plain(exc)))
         return
     old = current_run()
     if old is not None:
         old.running = False
     st.session_state[STATE] = run
     st.session_state.pop("train_slowmo_stepper", None)
-    st.session_state["train_upload_message"] = ("ok", t("train.upload_ok", name=uploaded.name,
+    st.session_state["train_upload_message"] = ("ok", t("train.upload_ok", name=plain(uploaded.name),
                                                         steps=run.trainer.iteration))
