@@ -124,13 +124,22 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 180.0, 
             log_file.close()
 
 
+class BrowserUnavailable(RuntimeError):
+    """Chromium or the playwright package is not installed: the message says which, and how to install it."""
+
+
 @contextmanager
 def chromium() -> Iterator[object]:
-    """Debian's Chromium, headless, through Playwright (raises RuntimeError when it is not installed)."""
+    """Debian's Chromium (`which chromium`), headless with CHROMIUM_ARGS, through Playwright's sync API.
+
+    Raises BrowserUnavailable, before starting anything, when Chromium or the playwright package is missing."""
     executable = shutil.which("chromium")
     if executable is None:
-        raise RuntimeError("chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+        raise BrowserUnavailable("chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        raise BrowserUnavailable("the playwright Python package is not installed") from exc
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)

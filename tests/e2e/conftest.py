@@ -10,9 +10,9 @@ Screenshots go to ``artifacts/screenshots/`` (gitignored).
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))  # browserlib: the server and browser helpers, shared with the benches
 
-from browserlib import CHROMIUM_ARGS, ServerError, streamlit_server  # noqa: E402
+from browserlib import BrowserUnavailable, ServerError, chromium, streamlit_server  # noqa: E402
 from e2e_support import is_base_path_probe  # noqa: E402
 
 ARTIFACTS = ROOT / "artifacts"
@@ -53,21 +53,16 @@ def app_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    """Debian's Chromium, headless, launched through Playwright's sync API."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        _unavailable("chromium is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        _unavailable("the playwright Python package is not installed")
-    expect.set_options(timeout=APP_TIMEOUT_MS)  # the machine may be busy training; be patient
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+    """Debian's Chromium, headless, launched by browserlib's `chromium()` (the benches' launcher)."""
+    with ExitStack() as stack:
         try:
-            yield chromium
-        finally:
-            chromium.close()
+            launched = stack.enter_context(chromium())
+        except BrowserUnavailable as exc:
+            _unavailable(str(exc))
+        from playwright.sync_api import expect  # importable: chromium() has just used playwright
+
+        expect.set_options(timeout=APP_TIMEOUT_MS)  # the machine may be busy training; be patient
+        yield launched
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
