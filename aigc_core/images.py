@@ -108,6 +108,13 @@ def preprocess_digit(data: bytes) -> np.ndarray:
     return _centre_by_mass(_fit_box(digit, DIGIT_BOX), CANVAS)
 
 
+def upload_preview(data: bytes) -> np.ndarray:
+    """The uploaded picture as the app reads it, for display: (H, W) uint8 grayscale, at most WORKING_SIDE on the
+    longer side, whatever its mode, bit depth, alpha or animation (a browser cannot show a 16-bit PNG or a float
+    TIFF, and Streamlit would fail to re-encode one). Raises ImageInputError as `preprocess_digit` does."""
+    return pixels.unit_to_uint8(torch.from_numpy(_read_grayscale(data))).numpy()
+
+
 def _read_grayscale(data: bytes) -> np.ndarray:
     """(H, W) float32 in [0, 1], 1 = white, at most WORKING_SIDE on the longer side."""
     if not data:

@@ -111,7 +111,9 @@ def test_unusable_picture_gets_a_message(name, make, words):
 
 @pytest.mark.parametrize(
     "name, make, mime",
-    [("seven.gif", animated_gif, "image/gif"), ("seven-cmyk.jpg", lambda: png(seven("CMYK"), format="JPEG"), "image/jpeg")],
+    [("seven.gif", animated_gif, "image/gif"), ("seven-cmyk.jpg", lambda: png(seven("CMYK"), format="JPEG"), "image/jpeg"),
+     ("seven-16bit.png", lambda: png(seven("I;16")), "image/png"),  # the original could not be displayed as it is
+     ("seven-float.png", lambda: png(seven("F"), format="TIFF"), "image/png")],  # a float TIFF renamed .png
 )
 def test_odd_but_valid_picture_is_prepared_like_mnist(name, make, mime):
     at = _latent_with_upload(name, make(), mime)
@@ -119,6 +121,8 @@ def test_odd_but_valid_picture_is_prepared_like_mnist(name, make, mime):
     digit = at.session_state["lat_upload"]["digit"]
     assert digit.shape == (28, 28) and 20 < (digit > 0.2).sum() < 400  # a stroke, centred like MNIST
     assert at.session_state["lat_upload"]["code"]  # encoded by the VAE and shown next to its reconstruction
+    assert at.session_state["lat_upload"]["preview"].dtype.name == "uint8"  # what the page shows as "your picture"
+    assert any("lat_upload" not in str(i) for i in at.image) and not at.exception
 
 
 # --- points through the playground's CSV upload ----------------------------------------------------------------

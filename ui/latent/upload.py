@@ -34,11 +34,13 @@ def digit_panel(source: LatentSource) -> None:
     if uploaded is not None and (upload is None or upload.get("file_id") != uploaded.file_id):
         try:
             digit = images.preprocess_digit(uploaded.getvalue())
+            preview = images.upload_preview(uploaded.getvalue())  # never the raw bytes: 16-bit, float, CMYK...
         except AigcError as exc:
             st.error(t("latent.upload_error", message=plain(exc)))
             upload = None
         else:
-            upload = {"file_id": uploaded.file_id, "name": uploaded.name, "digit": digit, "code": {}}
+            upload = {"file_id": uploaded.file_id, "name": uploaded.name, "digit": digit, "preview": preview,
+                      "code": {}}
             st.session_state[UPLOAD_STATE] = upload
     if uploaded is None and upload is not None:
         st.session_state.pop(UPLOAD_STATE, None)  # the user removed the file
@@ -55,8 +57,7 @@ def _show_upload(source: LatentSource, upload: dict, uploaded) -> None:
     upload["code"][source.id] = mu[0].tolist()
     recon = source.decode(mu)
     c1, c2, c3, c4 = st.columns(4)
-    if uploaded is not None:
-        c1.image(uploaded.getvalue(), caption=t("latent.upload_original"), width=140)
+    c1.image(png_uri(upload["preview"], 1), caption=t("latent.upload_original"), width=140)
     with c2.container(key="lat_upload_digit"):
         st.image(png_uri(images.make_grid(x, 1, padding=0), 5), caption=t("latent.upload_mnist"))
     with c3.container(key="lat_upload_recon"):
