@@ -127,8 +127,56 @@ def test_step_stats_fields(signed):
     assert 0 < stats.d_real < 1 and 0 < stats.d_fake < 1  # probabilities for the logit losses
     assert stats.grad_norm_d > 0 and stats.grad_norm_g > 0 and stats.seconds > 0
     assert trainer.last is stats
-    raw = gan_trainer(signed, loss="wgan").step()
-    assert math.isfinite(raw.d_real)  # raw critic scores, not probabilities
+
+
+# --- WGAN with weight clipping (Arjovsky et al., 2017) ------------------------------------------------------
+
+WGAN_PAPER_CRITIC = OptimizerConfig(kind="rmsprop", lr=5e-5, beta1=0.0)  # the paper's critic optimizer
+
+
+def _largest(module: torch.nn.Module) -> float:
+    return max(float(p.detach().abs().max()) for p in module.parameters())
+
+
+def test_wgan_clips_every_critic_weight_to_c_and_only_the_critics(signed):
+    c = 0.01
+    trainer = gan_trainer(signed, loss="wgan", weight_clip=c, d_optim=WGAN_PAPER_CRITIC)
+    critic, generator = trainer.model.discriminator, trainer.model.generator
+    assert _largest(critic) > 2 * c  # the init is wider than c: the clip has work to do
+    for _ in range(3):
+        trainer.step()
+        assert _largest(critic) <= c
+    weights = torch.cat([p.detach().flatten() for p in critic.parameters()])
+    assert float((weights.abs() == c).float().mean()) > 0.1  # many weights sit on the bound: clipped, not merely small
+    assert _largest(generator) > 2 * c  # G is never clipped
+    penalised = gan_trainer(signed, loss="wgan_gp", weight_clip=c)  # WGAN-GP replaces clipping with its penalty
+    penalised.step()
+    assert _largest(penalised.model.discriminator) > 2 * c
+
+
+def test_wgan_critic_steps_widen_the_gap_between_real_and_generated(signed):
+    """The critic maximises E D(x) - E D(G(z)): on a fixed real batch and fixed samples of a generator that critic
+    steps never move, the gap grows with every pair of critic steps."""
+    trainer = gan_trainer(signed, loss="wgan", seed=0, d_optim=WGAN_PAPER_CRITIC)
+    critic, generator = trainer.model.discriminator, trainer.model.generator
+    real = signed.batch(256, torch.Generator().manual_seed(0))
+    g_before = params(generator)
+    with torch.no_grad():
+        fake = generator(trainer.model.sample_noise(256, torch.Generator().manual_seed(1)))
+
+    def gap() -> float:
+        with torch.no_grad():
+            return float(critic(real).mean() - critic(fake).mean())
+
+    trainer.step_d()  # the first update also clips the initial weights, which rescales every score
+    gaps = [gap()]
+    for _ in range(5):
+        trainer.step_d()
+        trainer.step_d()
+        gaps.append(gap())
+    assert same(g_before, params(generator))
+    assert all(later > earlier for earlier, later in zip(gaps, gaps[1:])), gaps
+    assert gaps[-1] > 2 * gaps[0] > 0, gaps
 
 
 def test_clip_and_measure_matches_torch_and_clips_to_the_limit():
