@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from .classifier_trainer import ClassifierTrainer, ClassifierTrainConfig
+from .diffusion_trainer import DiffusionTrainConfig, DiffusionTrainer
 from .errors import ConfigError
 from .gan_trainer import GANTrainConfig, GANTrainer
 from .mnist import ImageSource, PixelRange, load_mnist
@@ -16,7 +17,8 @@ from .presets import Preset
 from .toy2d import TOY_DISTRIBUTIONS, PointSource
 from .vae_trainer import VAETrainConfig, VAETrainer
 
-Trainer = GANTrainer | VAETrainer | ClassifierTrainer
+Trainer = GANTrainer | VAETrainer | ClassifierTrainer | DiffusionTrainer
+SIGNED_FAMILIES = ("gan", "diffusion")  # trained on images in [-1, 1], and on 2-D points
 
 
 @lru_cache(maxsize=8)
@@ -33,8 +35,8 @@ def toy_source(name: str, device: str = "cpu", seed: int = 0) -> PointSource:
 def data_source(family: str, data: str, device: torch.device | str) -> Any:
     device = str(torch.device(device))
     if data == "mnist":
-        return mnist_source("signed" if family == "gan" else "unit", device)
-    if data in TOY_DISTRIBUTIONS and family == "gan":
+        return mnist_source("signed" if family in SIGNED_FAMILIES else "unit", device)
+    if data in TOY_DISTRIBUTIONS and family in SIGNED_FAMILIES:
         return toy_source(data, device)
     raise ConfigError(f"No data set {data!r} for a {family} model.")
 
@@ -66,6 +68,10 @@ def build_trainer(
         if not isinstance(train_config, GANTrainConfig):
             raise ConfigError("A GAN needs a GANTrainConfig.")
         return GANTrainer(model, source, train_config, device=device)
+    if family == "diffusion":
+        if not isinstance(train_config, DiffusionTrainConfig):
+            raise ConfigError("A diffusion model needs a DiffusionTrainConfig.")
+        return DiffusionTrainer(model, source, train_config, device=device)
     if family == "vae":
         if not isinstance(train_config, VAETrainConfig):
             raise ConfigError("A VAE needs a VAETrainConfig.")

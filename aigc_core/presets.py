@@ -8,10 +8,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .classifier_trainer import ClassifierTrainConfig
+from .diffusion_trainer import DiffusionTrainConfig
 from .errors import ConfigError
 from .gan_trainer import GANTrainConfig
 from .models.classifier import ClassifierConfig
 from .models.gan import ARTICLE_GAN, STRONG_MLP_GAN, DCGANConfig, MLPGANConfig, ToyGANConfig
+from .models.unet import ToyDenoiserConfig, UNetConfig
 from .models.vae import VAEConvConfig, VAEMLPConfig
 from .optim import OptimizerConfig
 from .vae_trainer import VAETrainConfig
@@ -107,8 +109,8 @@ LIVE_EMA = 0.999
 
 
 def live_train_config(config: Any) -> Any:
-    """A preset's training config as the Train page uses it: a GAN's EMA decay capped at LIVE_EMA."""
-    if isinstance(config, GANTrainConfig) and config.ema > LIVE_EMA:
+    """A preset's training config as the Train page uses it: a GAN's (or denoiser's) EMA decay capped at LIVE_EMA."""
+    if isinstance(config, (GANTrainConfig, DiffusionTrainConfig)) and config.ema > LIVE_EMA:
         return replace(config, ema=LIVE_EMA)
     return config
 
@@ -139,6 +141,26 @@ PRESETS["gan_fast"] = Preset(
     # samples. What each was worth: see docs/PRETRAINED.md.
     GANTrainConfig(loss="non_saturating", batch_size=16, g_optim=_adam(2e-4), d_optim=_adam(4e-4), ema=0.99),
     7000, "DCGAN for a two-minute budget: batch 16, D at twice G's learning rate, EMA of G",
+)
+
+
+# Diffusion (DDPM / DDIM, aigc_core.diffusion): the compact U-Net, class-conditional so that samples can use
+# classifier-free guidance. Starting points, not yet tuned and with no shipped weights; speed: bench/bench_diffusion.py.
+LIVE_DIFFUSION_PRESETS = ("diffusion_live",)
+PRESETS["diffusion"] = Preset(
+    "diffusion", "diffusion", "mnist", UNetConfig(),
+    DiffusionTrainConfig(batch_size=128, optim=_adam(1e-3, 0.9), ema=0.9995, schedule_steps=60000),
+    60000, "class-conditional DDPM, compact U-Net (14x14 and 7x7 levels), sampled with 25 guided DDIM steps",
+)
+PRESETS["diffusion_live"] = Preset(
+    "diffusion_live", "diffusion", "mnist", UNetConfig(),
+    DiffusionTrainConfig(batch_size=64, optim=_adam(2e-3, 0.9), ema=0.995),
+    3000, "the same DDPM for live training: batch 64, a larger step size and a short EMA",
+)
+PRESETS["toy_diffusion"] = Preset(
+    "toy_diffusion", "diffusion", "ring", ToyDenoiserConfig(),
+    DiffusionTrainConfig(batch_size=256, optim=_adam(1e-3, 0.9), ema=0.99, sample_steps=50, guidance=0.0),
+    3000, "MLP denoiser for 2-D points (T = 200, linear β)",
 )
 
 
