@@ -8,6 +8,7 @@ Train page, lr = 1000 diverging there (test_train_page.py); a CSV with text in t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,8 @@ def _ok(at: AppTest) -> None:
 
 
 def _errors(at: AppTest) -> str:
-    return "\n".join(str(e.value) for e in at.error)
+    """The error messages as the user reads them (text from files is backslash-escaped Markdown: ui/text.py)."""
+    return re.sub(r"\\(.)", r"\1", "\n".join(str(e.value) for e in at.error))
 
 
 def _click(at: AppTest, key: str) -> AppTest:

@@ -7,6 +7,8 @@ import gc
 import pytest
 import torch
 
+from aigc_core.models.gan import GAN, MLPGANConfig, ToyGANConfig
+
 from ui.server.limits import (
     RELEASED_KEY,
     TRAINING_STALE_S,
@@ -39,10 +41,13 @@ def test_batch_and_model_caps_raise_a_clear_limit_error():
     check_batch(64, limits)
     with pytest.raises(LimitError, match="Batch size 128 is above this server's limit of 64"):
         check_batch(128, limits)
-    small, big = torch.nn.Linear(10, 10), torch.nn.Linear(100, 100)
-    check_model_size(small, limits)
-    with pytest.raises(LimitError, match=r"10,100 parameters, above this server's limit of 1,000"):
+    small, big = ToyGANConfig(width=8), ToyGANConfig(width=64)
+    assert check_model_size(small, limits) == sum(p.numel() for p in GAN(small).parameters())
+    params = sum(p.numel() for p in GAN(big).parameters())
+    with pytest.raises(LimitError, match=rf"{params:,} parameters, above this server's limit of 1,000"):
         check_model_size(big, limits)
+    with pytest.raises(LimitError):  # counted from the config alone: a claim of 10^7 units is refused, not built
+        check_model_size(MLPGANConfig(g_hidden=(10_000_000,)), limits)
 
 
 def test_training_cap_counts_other_live_sessions_only(clock):

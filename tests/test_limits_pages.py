@@ -98,3 +98,52 @@ def test_an_idle_session_releases_its_model_and_is_told(monkeypatch, clock):
     assert "released after 10 minutes without activity" in _texts(idle)
     assert idle.session_state["train_run"].trainer.iteration == 0  # a fresh model, and the page works
     assert "train_run" in active.session_state
+
+
+# --- caps on uploaded checkpoints (issue: caps on every path) --------------------------------------------------
+
+
+def _checkpoint(name: str, batch_size: int) -> bytes:
+    """A shipped model as the Train page's download would give it, saved with `batch_size`."""
+    from dataclasses import asdict
+
+    from aigc_core.checkpoints import checkpoint_zip, load_checkpoint
+    from aigc_core.evaluation import PRETRAINED_DIR
+    from aigc_core.presets import get_preset
+
+    model = load_checkpoint(PRETRAINED_DIR / name).model
+    return checkpoint_zip(model, train_config=asdict(get_preset(name).train_config) | {"batch_size": batch_size})
+
+
+def _upload(at: AppTest, data: bytes) -> AppTest:
+    at.file_uploader(key="train_upload").upload("model.zip", data, "application/zip").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_an_uploaded_model_above_the_parameter_cap_is_refused_and_the_run_kept(monkeypatch):
+    monkeypatch.setenv("AIGC_MAX_PARAMS", "1100000")  # gan_mlp has 2,014,225 weights
+    at = _open()
+    at.button(key="train_btn_step_g").click().run()
+    run = at.session_state["train_run"]
+    _upload(at, _checkpoint("gan_mlp", 64))
+    assert "2,014,225 parameters" in _texts(at) and "1,100,000" in _texts(at)
+    assert at.session_state["train_run"] is run and run.trainer.iteration == 1
+
+
+def test_an_uploaded_batch_above_the_cap_is_refused(monkeypatch):
+    monkeypatch.setenv("AIGC_MAX_BATCH", "64")
+    at = _open()
+    run = at.session_state["train_run"]
+    _upload(at, _checkpoint("gan_mlp", 512))
+    assert "Batch size 512 is above this server's limit of 64" in _texts(at)
+    assert at.session_state["train_run"] is run
+
+
+def test_an_uploaded_batch_the_slider_cannot_show_is_said_not_silently_changed():
+    at = _open()
+    _upload(at, _checkpoint("gan_mlp", 100))
+    texts = "\n".join(str(e.value) for e in at.success)
+    assert "batch size 100" in texts and "continues with 128" in texts, texts
+    assert at.session_state["train_run"].trainer.config.batch_size == 128
+    assert at.select_slider(key="train_gan_batch").value == 128

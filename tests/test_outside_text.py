@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import string
 import zipfile
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from aigc_core.checkpoints import checkpoint_zip
 from aigc_core.models.gan import ARTICLE_GAN
 from aigc_core.models.registry import build_model
-from ui.text import DEFAULT_LIMIT, plain
+from ui.text import DEFAULT_LIMIT, MARKUP, plain
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = str(ROOT / "pages" / "train.py")
@@ -30,22 +29,24 @@ PAYLOADS = [
     "<img src=http://img.example.invalid/b.png><script>alert(1)</script>",
     "see http://auto.example.invalid/x and www.example.invalid",
     "**bold** _it_ `code` # heading\n\n- list\n> quote",
-    "a\u202eexe.png\u0000\u200b",  # a right-to-left override, NUL and a zero-width space
+    "a\u202eexe.png\u0000\u200b",
+    "1. WWW.example.invalid :red[x] $x^2$ user@example.invalid",  # a right-to-left override, NUL and a zero-width space
     "名字" * 500,
 ]
 
 
 def markdown_active(text: str) -> bool:
-    """True when some ASCII punctuation is not backslash-escaped, i.e. could start Markdown, HTML or an autolink."""
+    """True when a markup character is not backslash-escaped (it could start Markdown, HTML or a directive), a
+    `www.` autolink is intact, or the text starts like a list or a quote."""
     i = 0
     while i < len(text):
         if text[i] == "\\":
             i += 2
-        elif text[i] in string.punctuation:
+        elif text[i] in MARKUP:
             return True
         else:
             i += 1
-    return False
+    return bool(re.search(r"(?i)www\.", text) or re.match(r"\s*([-+>]|\d+[.)])", text))
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
@@ -62,7 +63,9 @@ def test_the_render_check_can_fail():
 
 
 def test_plain_keeps_ordinary_text_readable():
-    assert plain("digits-7.png") == r"digits\-7\.png"  # renders as digits-7.png
+    assert plain("digits-7.png") == "digits-7.png"  # reads the same in the page source
+    assert plain("1,085,457 weights, it's big.") == "1,085,457 weights, it's big."
+    assert plain("- 1. not a list") == r"\- 1. not a list" and plain("12) x") == r"12\) x"
     assert plain(12345) == "12345"
     assert markdown_active("![x](y)") and not markdown_active(r"\!\[x\]\(y\)")  # the checker itself can fail
 

@@ -7,17 +7,22 @@ through `plain` on its way into a message. Pure: no Streamlit import.
 
 from __future__ import annotations
 
-import string
+import re
 import unicodedata
 
-# Backslash-escaping every ASCII punctuation character is always literal in CommonMark, and it also breaks the
-# GFM autolinks (``http\:/\/``, ``www\.``) that escaping only Markdown's own syntax would leave live.
-_ESCAPES = {ord(ch): "\\" + ch for ch in string.punctuation}
+# Backslash escapes are always literal in CommonMark. Escaped: links and images ([ ] ( ) !), HTML (< > &), emphasis
+# and code (* _ ` ~), math ($), Streamlit's colour and icon directives (: [ ]), tables (|), headings (#) and the
+# GFM autolinks (``http\:``, ``user\@host``, ``www\.``). Commas, full stops and quotes stay as they are, so
+# numbers and sentences read the same in the page source as on screen.
+MARKUP = "\\`*_{}[]()<>#!|~$:@&"
+_ESCAPES = {ord(ch): "\\" + ch for ch in MARKUP}
+_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+(?=[.)]))")  # what would start a list, quote or heading at the start
+_WWW = re.compile(r"(www)\.", re.IGNORECASE)
 DEFAULT_LIMIT = 200  # characters shown of one outside string; a longer one ends with "…"
 
 
 def plain(value: object, limit: int = DEFAULT_LIMIT) -> str:
-    """`value` as literal Markdown text: punctuation escaped, control and direction-changing characters dropped,
+    """`value` as literal Markdown text: markup characters escaped, control and direction-changing characters dropped,
     line breaks as spaces, at most `limit` characters (before escaping)."""
     text = str(value)
     shown = []
@@ -31,4 +36,6 @@ def plain(value: object, limit: int = DEFAULT_LIMIT) -> str:
     cleaned = "".join(shown)
     if len(cleaned) > limit:
         cleaned = cleaned[: limit - 1] + "…"
-    return cleaned.translate(_ESCAPES)
+    escaped = _WWW.sub(r"\1\\.", cleaned.translate(_ESCAPES))
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2) if not m.group(2).isdigit()
+                           else m.group(1) + m.group(2) + "\\", escaped)

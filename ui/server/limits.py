@@ -34,6 +34,7 @@ from typing import Any
 import streamlit as st
 
 from aigc_core.errors import ConfigError
+from aigc_core.models.size import parameter_count
 from ui.i18n import t
 
 _log = logging.getLogger(__name__)
@@ -98,15 +99,17 @@ def check_batch(batch_size: int, limits: Limits, message: Callable[..., str] | N
         raise LimitError(text(batch=batch_size, limit=limits.max_batch))
 
 
-def count_parameters(model: Any) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
-def check_model_size(model: Any, limits: Limits, message: Callable[..., str] | None = None) -> None:
-    params = count_parameters(model)
+def check_model_size(config: Any, limits: Limits, message: Callable[..., str] | None = None) -> int:
+    """Refuse a model config above the cap before anything is built: the count comes from PyTorch's meta device
+    (`aigc_core.models.size`), so a huge config costs a millisecond and no memory. Returns the count."""
+    try:
+        params = parameter_count(config)
+    except ConfigError as exc:  # a config no model can be built from: the same kind of refusal, said as it is
+        raise LimitError(str(exc)) from exc
     if params > limits.max_params:
         text = message or "The model has {params} parameters, above this server's limit of {limit}.".format
         raise LimitError(text(params=f"{params:,}", limit=f"{limits.max_params:,}"))
+    return params
 
 
 # --- the registry of sessions ------------------------------------------------------------------------------------
@@ -255,13 +258,13 @@ def current() -> Limits:
     return read_limits()
 
 
-def enforce(*, batch_size: int | None = None, model: Any = None) -> None:
-    """Raise LimitError (translated message) if this batch size or model is above the server's caps."""
+def enforce(*, batch_size: int | None = None, config: Any = None) -> None:
+    """Raise LimitError (translated message) if this batch size or model config is above the server's caps."""
     limits = current()
     if batch_size is not None:
         check_batch(batch_size, limits, message=lambda **f: _t("batch", **f))
-    if model is not None:
-        check_model_size(model, limits, message=lambda **f: _t("params", **f))
+    if config is not None:
+        check_model_size(config, limits, message=lambda **f: _t("params", **f))
 
 
 def heartbeat(*, training: bool, release_keys: Iterable[str] = ()) -> None:

@@ -51,11 +51,11 @@ def build_run(settings: Settings) -> TrainRun:
         checkpoint, error = try_pretrained(settings.preset)
         if checkpoint is None:
             raise CheckpointError(error or settings.preset)
+        limits.enforce(config=checkpoint.model.config)  # before the session's copy is made
         trainer = trainer_from_checkpoint(checkpoint, settings.train_config, device=device())
-        limits.enforce(model=trainer.model)
         return new_run(settings, trainer, "pretrained", settings.preset)
+    limits.enforce(config=settings.model_config)  # counted on the meta device: nothing is built above the cap
     trainer = build_trainer(settings.model_config, settings.train_config, device=device())
-    limits.enforce(model=trainer.model)
     return new_run(settings, trainer, "scratch")
 
 

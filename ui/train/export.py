@@ -14,11 +14,12 @@ from aigc_core.presets import get_preset, live_train_config
 from aigc_core.resume import train_config_from_dict, trainer_from_checkpoint
 from ui.i18n import t
 from ui.resources import device
+from ui.server import limits
 from ui.text import plain
 from ui.train.controls import current_run, new_run
 from ui.train.run import STATE, Settings, TrainRun
 from ui.train.settings import (
-    FAMILIES, PRESETS, preset_widget_values, set_widgets, setting_key, train_widget_values,
+    BATCH_SIZES, FAMILIES, PRESETS, preset_widget_values, set_widgets, setting_key, train_widget_values,
 )
 from ui.train.view import sample_grid
 
@@ -62,9 +63,11 @@ def export_panel(run: TrainRun) -> None:
         (st.success if kind == "ok" else st.error)(text)
 
 
-def resume_from_zip(data: bytes, file_name: str) -> TrainRun:
-    """A run continuing an uploaded checkpoint; sets the sidebar to match it. Raises AigcError with a message."""
-    checkpoint = load_checkpoint_zip(data)
+def resume_from_zip(data: bytes, file_name: str) -> tuple[TrainRun, str | None]:
+    """A run continuing an uploaded checkpoint, and a notice when one of its settings could not be kept; sets the
+    sidebar to match it. Raises AigcError with a message (a model above the server's caps included: its size is
+    counted from config.json before anything is built)."""
+    checkpoint = load_checkpoint_zip(data, max_params=limits.current().max_params)
     family = checkpoint.family
     if family not in FAMILIES:
         raise CheckpointError(t("train.upload_wrong_family", family=family))
@@ -80,6 +83,12 @@ def resume_from_zip(data: bytes, file_name: str) -> TrainRun:
         except AigcError:
             train_config = preset.train_config  # weights are what matter; fall back to the preset's recipe
     train_config = live_train_config(train_config)  # a long recipe's EMA would freeze the live grid
+    limits.enforce(batch_size=train_config.batch_size)
+    notice = None
+    if train_config.batch_size not in BATCH_SIZES:  # the slider could not show it: say so, never change it silently
+        used = min(BATCH_SIZES, key=lambda b: (abs(b - train_config.batch_size), b))
+        notice = t("train.upload_batch_changed", batch=train_config.batch_size, used=used)
+        train_config = replace(train_config, batch_size=used)
     trainer = trainer_from_checkpoint(checkpoint, train_config, device=device())
     values = {setting_key("family"): family, **preset_widget_values(family, preset_name),
               **train_widget_values(family, train_config),
@@ -92,7 +101,7 @@ def resume_from_zip(data: bytes, file_name: str) -> TrainRun:
         preset.model_config, z_dim=int(checkpoint.model.config.z_dim))
     run.structure = Settings(family, preset_name, "scratch", model_config, train_config).structure
     run.images_seen = trainer.iteration * train_config.batch_size
-    return run
+    return run, notice
 
 
 def _on_upload() -> None:
@@ -100,7 +109,7 @@ def _on_upload() -> None:
     if uploaded is None:
         return
     try:
-        run = resume_from_zip(uploaded.getvalue(), uploaded.name)
+        run, notice = resume_from_zip(uploaded.getvalue(), uploaded.name)
     except AigcError as exc:
         st.session_state["train_upload_message"] = ("error", t("train.upload_failed", message=plain(exc)))
         return
@@ -109,5 +118,5 @@ def _on_upload() -> None:
         old.running = False
     st.session_state[STATE] = run
     st.session_state.pop("train_slowmo_stepper", None)
-    st.session_state["train_upload_message"] = ("ok", t("train.upload_ok", name=plain(uploaded.name),
-                                                        steps=run.trainer.iteration))
+    text = t("train.upload_ok", name=plain(uploaded.name), steps=run.trainer.iteration)
+    st.session_state["train_upload_message"] = ("ok", text + (f" {notice}" if notice else ""))
