@@ -23,6 +23,9 @@ import torch
 from . import evaluation, pixels
 from .checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from .device import describe_device, pick_device
+from .diffusion import MAX_GUIDANCE, SAMPLERS
+from .diffusion_trainer import DiffusionTrainer, evaluate_diffusion
+from .diffusion_trainer import generate as denoise
 from .errors import AigcError, ConfigError
 from .factory import build_trainer
 from .finite import require_finite_samples
@@ -30,6 +33,7 @@ from .gan_trainer import GANTrainer, generate
 from .models.classifier import Classifier
 from .models.gan import GAN, ToyGANConfig
 from .models.size import DEFAULT_MAX_PARAMS
+from .models.unet import UNet
 from .models.vae import VAE
 from .presets import PRESETS, Preset, get_preset
 from .toy2d import TOY_DISTRIBUTIONS
@@ -75,7 +79,10 @@ def _note(stats: object) -> str:
     return " ".join(f"{k}={fields[k]:.3f}" for k in keys)
 
 
-def _metrics_for(model: torch.nn.Module, samples: int = 10_000) -> dict:
+def _metrics_for(model: torch.nn.Module, samples: int = 10_000, sampling: dict | None = None) -> dict:
+    """`sampling`: a denoiser's sampler options (sampler, steps, eta, guidance); the evaluation's defaults if None."""
+    if isinstance(model, UNet):  # 2-D toy denoisers have no image metrics
+        return evaluate_diffusion(model, evaluation.load_classifier(), samples=samples, **(sampling or {}))
     if isinstance(model, Classifier):
         return {"accuracy": evaluation.classifier_accuracy(model)}
     if isinstance(model, VAE):
@@ -116,7 +123,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     progress.close()
     wall = time.perf_counter() - start
     sampling_generator = trainer.sampling_generator() if isinstance(trainer, GANTrainer) else None
-    trainer.model.eval()
+    # A denoiser is saved as its EMA weights, the ones that draw the samples (a GAN keeps both, see checkpoints).
+    saved = trainer.sampling_model() if isinstance(trainer, DiffusionTrainer) else trainer.model
+    saved.eval()
     provenance = {
         "preset": preset.name,
         "data": data,
@@ -128,12 +137,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         "torch": torch.__version__,
     }
     out = Path(args.out)
-    save_checkpoint(out, trainer.model, sampling_generator=sampling_generator,
+    save_checkpoint(out, saved, sampling_generator=sampling_generator,
                     train_config=_jsonable(train_config), provenance=provenance)
     if not args.no_eval and not args.dry_run and preset.data == "mnist":
         metrics = _metrics_for(load_checkpoint(out).model)
         provenance["metrics"] = metrics
-        save_checkpoint(out, trainer.model, sampling_generator=sampling_generator,
+        save_checkpoint(out, saved, sampling_generator=sampling_generator,
                         train_config=_jsonable(train_config), provenance=provenance)
         print(json.dumps(metrics), file=sys.stderr)
     print(f"Saved {out} after {steps} steps in {wall:.1f} s; last stats: {_note(stats) if stats else '-'}", file=sys.stderr)
@@ -171,8 +180,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
     elif isinstance(model, VAE):
         with torch.inference_mode():
             pictures = torch.sigmoid(model.decode(model.sample_noise(args.n, rng)))
+    elif isinstance(model, UNet):  # digits 0-9 in turn for a class-conditional model
+        labels = torch.arange(args.n) % model.config.num_classes if model.config.num_classes else None
+        pictures = pixels.signed_to_unit(denoise(model, model.sample_noise(args.n, rng), labels, generator=rng,
+                                                 **_sampling(args)))
     else:
-        raise AigcError("Only GAN and VAE checkpoints can draw samples.")
+        raise AigcError("Only GAN, VAE and U-Net diffusion checkpoints can draw samples.")
     require_finite_samples(pictures, what=f"The {args.n} samples")  # a PNG of NaNs would be black, silently
     nrow = max(1, int(round(args.n**0.5)))
     Path(args.out).write_bytes(images.to_png_bytes(images.upscale(images.make_grid(pictures, nrow), args.scale)))
@@ -182,7 +195,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     model = _load(args).model
-    result = _metrics_for(model, samples=args.samples)
+    result = _metrics_for(model, samples=args.samples, sampling=_sampling(args))
     if args.json:
         print(json.dumps(result))
     else:
@@ -250,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=SEED, default=0)
     sample.add_argument("--scale", type=_whole(1, 16), default=2, help="pixels per MNIST pixel (1 to 16)")
     _add_max_params(sample)
+    _add_sampling(sample)
     sample.set_defaults(func=cmd_sample)
 
     evaluate = sub.add_parser("evaluate", help="print metrics of a checkpoint")
@@ -258,8 +272,22 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--samples", type=_whole(2, 100_000), default=10_000,
                           help="GANs: samples drawn for the metrics (2 to 100,000)")
     _add_max_params(evaluate)
+    _add_sampling(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
     return parser
+
+
+def _add_sampling(parser: argparse.ArgumentParser) -> None:
+    """A diffusion checkpoint's sampler options (ignored for other models)."""
+    parser.add_argument("--sampler", choices=SAMPLERS, default="ddim", help="diffusion: ddim or ddpm (ancestral)")
+    parser.add_argument("--sample-steps", type=_whole(1, 4000), default=25, help="diffusion: denoising steps (≤ T)")
+    parser.add_argument("--eta", type=float, default=0.0, help="diffusion: DDIM's η in [0, 1] (0 = deterministic)")
+    parser.add_argument("--guidance", type=float, default=2.0,
+                        help=f"diffusion: classifier-free guidance w in [0, {MAX_GUIDANCE:g}] (0 = none)")
+
+
+def _sampling(args: argparse.Namespace) -> dict:
+    return {"sampler": args.sampler, "steps": args.sample_steps, "eta": args.eta, "guidance": args.guidance}
 
 
 def main(argv: list[str] | None = None) -> int:
