@@ -22,16 +22,22 @@ class ConfigError(AigcError):
 
 
 class TrainingDiverged(AigcError):
-    """A loss or gradient became NaN/inf; the trainer has restored the last finite weights.
+    """Training went wrong beyond repair and the trainer has restored the last good weights.
 
-    `step` is the step that diverged; `restored_step` the step whose weights (and step counters) the trainer
-    went back to, or None when the failed update was simply not applied.
+    `kind` says how: "non_finite" (a loss or gradient became NaN/inf), "explosion" (a finite loss far beyond any
+    healthy run's) or "saturation" (D won outright for many updates). `step` is the step that diverged;
+    `restored_step` the step whose weights (and step counters) the trainer went back to, or None when the failed
+    update was simply not applied.
     """
 
-    def __init__(self, message: str, step: int | None = None, restored_step: int | None = None) -> None:
+    KINDS = ("non_finite", "explosion", "saturation")
+
+    def __init__(self, message: str, step: int | None = None, restored_step: int | None = None,
+                 kind: str = "non_finite") -> None:
         super().__init__(message)
         self.step = step
         self.restored_step = restored_step
+        self.kind = kind if kind in self.KINDS else "non_finite"
 
 
 class NonFiniteOutput(AigcError):

@@ -119,14 +119,14 @@ class DivergenceGuard:
                 self._snapshot, self._pending = self._pending, None
                 self.snapshot_step = self._snapshot[-1]
             return
-        self.diverge(step, f"{what} became {value}", ADVICE)
+        self.diverge(step, f"{what} became {value}", ADVICE, kind="non_finite")
 
     def check_loss(self, value: float, what: str, step: int) -> None:
         """`check`, plus: raise TrainingDiverged when |value| is beyond the config's `max_abs_loss`."""
         bound = self.config.max_abs_loss
         if bound > 0 and math.isfinite(value) and abs(value) > bound:
             self.diverge(step, f"{what} became {value:.3g}, beyond {bound:.0e}, far above any healthy run's "
-                               "(the weights are exploding while still finite)", ADVICE)
+                               "(the weights are exploding while still finite)", ADVICE, kind="explosion")
         self.check(value, what, step)
 
     def observe_discriminator(self, d_real: float, d_fake: float, step: int) -> None:
@@ -143,9 +143,9 @@ class DivergenceGuard:
             what = (f"D has been saturated for {self.saturated_for} updates in a row (mean D(x) {d_real:.4f} > "
                     f"{1 - margin:g}, mean D(G(z)) {d_fake:.2g} < {margin:g}): D has won outright, its loss gives G "
                     "no useful gradient, and the run is not coming back")
-            self.diverge(step, what, SATURATION_ADVICE)
+            self.diverge(step, what, SATURATION_ADVICE, kind="saturation")
 
-    def diverge(self, step: int, what: str, advice: str) -> None:
+    def diverge(self, step: int, what: str, advice: str, *, kind: str = "non_finite") -> None:
         """Roll back to the confirmed snapshot (if any) and raise TrainingDiverged explaining `what` happened."""
         self._pending = None
         self.saturated_for = 0
@@ -157,7 +157,7 @@ class DivergenceGuard:
         else:
             restored = " The update was not applied, so the weights are the last finite ones."
         raise TrainingDiverged(f"Training diverged at step {step}: {what}.{restored} {advice}",
-                               step=step, restored_step=restored_step)
+                               step=step, restored_step=restored_step, kind=kind)
 
     def restore(self) -> None:
         """Load the confirmed snapshot, step counters included. Optimizer hyperparameters (lr, betas) stay as

@@ -111,6 +111,8 @@ def test_divergence_pauses_keeps_finite_weights_and_the_app_alive():
     run = _run(at)
     assert run.diverged and not run.running
     assert any("Training stopped" in e.value for e in at.error)
+    said = {"non_finite": "infinite or not a number", "explosion": "weights were exploding"}[run.diverged_kind]
+    assert any(said in e.value for e in at.error)  # the panel says which way it went wrong
     assert "learning rate 10 times smaller" in _texts(at)
     assert all(bool(torch.isfinite(p).all()) for p in run.trainer.model.parameters())
     # The step counter is that of the restored weights; the diverged tail stays on the charts while paused.
@@ -293,3 +295,17 @@ def test_a_long_recipe_ema_is_capped_for_live_training(monkeypatch):
     _click(at, "train_btn_step_g")
     assert _run(at).trainer.iteration == 1 and _run(at).trainer.config.ema == LIVE_EMA
     assert _run(at).trainer.config.r1_gamma == recipe.train_config.r1_gamma  # the rest is the recipe's
+
+
+def test_a_saturated_discriminator_is_explained_as_such():
+    from aigc_core.errors import TrainingDiverged
+    from ui.train.run import note_divergence
+
+    at = _train_page()
+    _click(at, "train_btn_step_g")
+    note_divergence(_run(at), TrainingDiverged("D has won", step=1, restored_step=None, kind="saturation"))
+    at.run()
+    assert not at.exception
+    assert any("discriminator has won outright" in e.value for e in at.error)
+    assert "non-saturating G loss" in _texts(at) and "not a number" not in " ".join(e.value for e in at.error)
+

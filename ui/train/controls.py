@@ -222,12 +222,12 @@ def controls(run: TrainRun, *, pending: bool) -> None:
 def divergence_panel(run: TrainRun) -> None:
     if not run.diverged:
         return
+    suffix = "" if run.diverged_kind == "non_finite" else f"_{run.diverged_kind}"  # explosion, saturation
     with st.container(border=True):
-        st.error(t("train.diverged_title"), icon=":material/error:")
-        st.markdown(t("train.diverged_what"))
-        st.markdown(t("train.diverged_try"))
+        st.error(t(f"train.diverged_title{suffix}"), icon=":material/error:")
+        st.markdown(t(f"train.diverged_what{suffix}"))
+        st.markdown(t(f"train.diverged_try{suffix}"))
         st.caption(t("train.diverged_detail", message=plain(run.diverged)))
-
 
 
 def model_caption(run: TrainRun) -> str:

@@ -62,6 +62,7 @@ class TrainRun:
     images_seen: int = 0
     rate: float = math.nan  # steps per wall-clock second while running
     diverged: str | None = None
+    diverged_kind: str = "non_finite"  # TrainingDiverged.kind: what the divergence panel explains
     rolled_back_to: int | None = None  # the step a divergence rolled the trainer back to, until training goes on
     rolled_back_updates: int | None = None  # GAN: the D updates of those weights (a lone D step keeps the step)
     last_action: str = ""  # "d", "g", "both" or "" (what the diagram highlights)
@@ -110,6 +111,7 @@ def note_divergence(run: TrainRun, exc: TrainingDiverged) -> None:
     the charts while the run is paused (that is the lesson) and is forgotten by the next steps recorded."""
     run.running = False
     run.diverged = str(exc)
+    run.diverged_kind = exc.kind
     if exc.restored_step is not None:
         run.rolled_back_to = exc.restored_step
         run.rolled_back_updates = run.trainer.d_updates if run.family == "gan" else None
