@@ -35,9 +35,14 @@ PAYLOADS = [
 ]
 
 
+def autolinked(text: str) -> bool:
+    """Would GFM make a link of it? It looks for these in the text after backslash escapes are resolved."""
+    return bool(re.search(r"(?i)(https?://|www\.|[\w.+-]@[-\w]+\.)", re.sub(r"\\(.)", r"\1", text)))
+
+
 def markdown_active(text: str) -> bool:
-    """True when a markup character is not backslash-escaped (it could start Markdown, HTML or a directive), a
-    `www.` autolink is intact, or the text starts like a list or a quote."""
+    """True when a markup character is not backslash-escaped (it could start Markdown, HTML or a directive), the
+    text would be autolinked, or it starts like a list or a quote."""
     i = 0
     while i < len(text):
         if text[i] == "\\":
@@ -46,7 +51,7 @@ def markdown_active(text: str) -> bool:
             return True
         else:
             i += 1
-    return bool(re.search(r"(?i)www\.", text) or re.match(r"\s*([-+>]|\d+[.)])", text))
+    return autolinked(text) or bool(re.match(r"\s*([-+>]|\d+[.)])", text))
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
@@ -84,7 +89,7 @@ def _zip_with_architecture(architecture: str) -> bytes:
 def renders(message: str) -> bool:
     """Would this message render a link, an image, HTML or an autolink? (Its own text may carry markup of ours, so
     only the payload's tell-tale sequences are looked for, unescaped.)"""
-    return bool(re.search(r"(?<!\\)(\]\(|<|http:|www\.)", message))
+    return bool(re.search(r"(?<!\\)(\]\(|<)", message)) or autolinked(message)
 
 
 def _messages(at: AppTest) -> list[str]:
