@@ -19,11 +19,22 @@ import numpy as np
 
 
 def _as_mapping(record: Any) -> Mapping[str, Any]:
+    """A record's fields; a tuple field (e.g. a diffusion step's loss by noise level) becomes `name_0`, `name_1`, …"""
     if isinstance(record, Mapping):
-        return record
-    if is_dataclass(record):
-        return asdict(record)
-    raise TypeError(f"expected a mapping or a dataclass record, got {type(record).__name__}")
+        fields = record
+    elif is_dataclass(record):
+        fields = asdict(record)
+    else:
+        raise TypeError(f"expected a mapping or a dataclass record, got {type(record).__name__}")
+    if not any(isinstance(value, (tuple, list)) for value in fields.values()):
+        return fields
+    flat: dict[str, Any] = {}
+    for name, value in fields.items():
+        if isinstance(value, (tuple, list)):
+            flat.update({f"{name}_{i}": item for i, item in enumerate(value)})
+        else:
+            flat[name] = value
+    return flat
 
 
 class MetricHistory:

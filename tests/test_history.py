@@ -33,6 +33,17 @@ def test_dataclass_records_and_missing_fields_are_nan():
     assert row["step"] == 3 and row["d_loss"] == 0.7 and math.isnan(row["not_there"]) and row["phase"] == "both"
 
 
+def test_tuple_fields_become_numbered_columns():
+    """A diffusion step reports its loss in each quarter of the noise levels: one column per quarter."""
+    from aigc_core.diffusion_trainer import DiffusionStats
+
+    history = MetricHistory(["step", "loss", "loss_by_t_0", "loss_by_t_3"])
+    history.append(DiffusionStats(5, 0.2, (0.9, 0.5, 0.3, 0.1), 1.5, 0.01))
+    history.append({"step": 6, "loss": 0.1, "loss_by_t": [0.8, math.nan, 0.2, 0.05]})
+    np.testing.assert_array_equal(history.column("loss_by_t_0"), [0.9, 0.8])
+    np.testing.assert_array_equal(history.column("loss_by_t_3"), [0.1, 0.05])
+
+
 def test_downsampled_is_the_mean_of_each_bin():
     history = _filled(1003)
     small = history.downsampled(100)
