@@ -5,11 +5,14 @@ import re
 import pytest
 
 from aigc_core.diagrams import (
+    DIFFUSION_LABEL_KEYS,
+    DIFFUSION_PHASES,
     GAN_LABEL_KEYS,
     GAN_PHASES,
     VAE_LABEL_KEYS,
     VAE_PHASES,
     Phase,
+    diffusion_diagram,
     escape_label,
     format_value,
     gan_diagram,
@@ -21,7 +24,8 @@ from aigc_core.errors import ConfigError
 NODE_DEF = re.compile(r'^  (\w+)(\(|\[|\{\{)"([^"]*)"(\)|\]|\}\})$')
 EDGE = re.compile(r'^  (\w+) (-->|-\.->)(?:\|"([^"]*)"\|)? (\w+)$')
 
-DIAGRAMS = [(gan_diagram, GAN_PHASES, GAN_LABEL_KEYS), (vae_diagram, VAE_PHASES, VAE_LABEL_KEYS)]
+DIAGRAMS = [(gan_diagram, GAN_PHASES, GAN_LABEL_KEYS), (vae_diagram, VAE_PHASES, VAE_LABEL_KEYS),
+            (diffusion_diagram, DIFFUSION_PHASES, DIFFUSION_LABEL_KEYS)]
 
 
 def parse(source: str) -> tuple[dict[str, str], list[tuple[str, str, str | None, str]], dict[str, set[str]], dict]:
@@ -121,6 +125,16 @@ def test_vae_values():
     assert nodes["loss"].endswith("= NaN")
 
 
+def test_diffusion_values_and_the_loop_of_ho_et_al():
+    nodes, edges, _, _ = parse(diffusion_diagram(values={"loss": 0.04321, "grad": 1.5, "d_real": 0.9}))
+    assert nodes["loss"].endswith("= 0.0432")
+    pairs = {(s, t): label for s, _, label, t in edges}
+    assert pairs[("loss", "denoiser")] == "gradient · ‖∇‖=1.5"
+    # The prediction is compared with the noise that was added, and the noise enters x_t and the loss.
+    assert {("eps", "xt"), ("eps", "loss"), ("eps_hat", "loss"), ("t", "denoiser"), ("label", "denoiser")} <= set(pairs)
+    assert [phase.key for phase in DIFFUSION_PHASES] == ["data", "add_noise", "predict", "loss", "update"]
+
+
 def test_format_value():
     assert [format_value(v) for v in (0.83, 1.0, 1234.5, -0.0001234, float("nan"), float("-inf"))] == [
         "0.83", "1", "1.23e+03", "-0.000123", "NaN", "-∞"
@@ -148,3 +162,5 @@ def test_bad_phase_and_label_keys_raise():
         vae_diagram(labels={"generator": "G"})
     with pytest.raises(ConfigError):
         phase_index(VAE_PHASES, "d_loss")
+    with pytest.raises(ConfigError):
+        diffusion_diagram(labels={"generator": "G"})

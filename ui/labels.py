@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aigc_core.diagrams import GAN_LABEL_KEYS, VAE_LABEL_KEYS
+from aigc_core.diagrams import DIFFUSION_LABEL_KEYS, GAN_LABEL_KEYS, VAE_LABEL_KEYS
 
 
 def gan_labels(tr: Callable[..., str]) -> dict[str, str]:
@@ -16,3 +16,8 @@ def gan_labels(tr: Callable[..., str]) -> dict[str, str]:
 def vae_labels(tr: Callable[..., str]) -> dict[str, str]:
     """The VAE diagram's labels in `tr`'s language."""
     return {key: tr(f"slowmo.vae_label.{key}") for key in VAE_LABEL_KEYS}
+
+
+def diffusion_labels(tr: Callable[..., str]) -> dict[str, str]:
+    """The diffusion diagram's labels in `tr`'s language."""
+    return {key: tr(f"slowmo.diffusion_label.{key}") for key in DIFFUSION_LABEL_KEYS}
