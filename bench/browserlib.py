@@ -82,12 +82,13 @@ def rss_mb(pid: int) -> float:
 
 @contextmanager
 def streamlit_server(env: dict[str, str] | None = None, timeout: float = 180.0, log: Path | None = None,
-                     die_with_parent: bool = False) -> Iterator[Server]:
-    """`streamlit run app.py` on a free loopback port; yields once /_stcore/health answers; stops it after.
+                     die_with_parent: bool = False, port: int | None = None) -> Iterator[Server]:
+    """`streamlit run app.py` on a free loopback port (or `port`: a restart on the same address); yields once
+    /_stcore/health answers; stops it after (unless it has already gone, e.g. killed by a test).
 
     The server runs in its own session (process group), so stopping it also stops anything it started. Raises
     ServerError if it exits or stays silent for `timeout` seconds."""
-    port = free_port()
+    port = free_port() if port is None else port
     url = f"http://{HOST}:{port}"
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.headless", "true", "--server.address", HOST, "--browser.gatherUsageStats", "false",

@@ -57,3 +57,18 @@ def whole_app() -> Iterator[None]:
 
     with run_like_server():
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _autosave_folder(tmp_path_factory) -> Iterator[None]:
+    """Runs that page tests train are autosaved (ui/server/autosave.py) into this session's own folder, never the
+    repository's; a test that looks at autosaves sets AIGC_AUTOSAVE_DIR itself."""
+    import os
+
+    before = os.environ.get("AIGC_AUTOSAVE_DIR")
+    os.environ["AIGC_AUTOSAVE_DIR"] = str(tmp_path_factory.mktemp("autosave"))
+    yield
+    if before is None:
+        os.environ.pop("AIGC_AUTOSAVE_DIR", None)
+    else:
+        os.environ["AIGC_AUTOSAVE_DIR"] = before

@@ -51,6 +51,15 @@ class RunPark:
         with self._lock:
             self._entries[token] = _Parked(owner, value, self.clock())
 
+    def park_new(self, token: str, owner: str, value: Any) -> bool:
+        """Keep `value` under `token` unless something is parked there already (another session got there first);
+        returns whether it was kept."""
+        with self._lock:
+            if token in self._entries:
+                return False
+            self._entries[token] = _Parked(owner, value, self.clock())
+            return True
+
     def drop(self, token: str) -> None:
         with self._lock:
             self._entries.pop(token, None)
@@ -111,6 +120,11 @@ def is_connected(session: str) -> bool:
         return True
 
 
+def token() -> str | None:
+    """This session's token, or None before it has trained anything."""
+    return _token(create=False)
+
+
 def _token(*, create: bool) -> str | None:
     """This session's token (made on first need)."""
     token = st.session_state.get(TOKEN_KEY)
@@ -128,11 +142,13 @@ def _show_in_url(token: str | None) -> None:
         st.query_params[PARAM] = token
 
 
-def adopt(state_key: str) -> str | None:
+def adopt(state_key: str, fallback: Callable[[str], Any | None] | None = None) -> str | None:
     """At the top of the page, in a session that has no token yet (a new tab or a reload): put the run parked
-    under the URL's token into ``st.session_state[state_key]`` if its tab has gone. Returns what to tell the
-    user: "restored", "other_tab" (the URL's run belongs to a tab that is still open), "gone" (nothing is
-    parked under that token any more) or None (no token in the URL, or this session already has one)."""
+    under the URL's token into ``st.session_state[state_key]`` if its tab has gone. When nothing is parked there
+    (the server restarted), `fallback(token)` may give the run instead (its autosave, ui/server/autosave.py).
+    Returns what to tell the user: "restored", "autosaved" (from the fallback), "other_tab" (the URL's run
+    belongs to a tab that is still open), "gone" (nothing is parked under that token any more) or None (no
+    token in the URL, or this session already has one)."""
     raw = st.query_params.get(PARAM)
     if raw is None or TOKEN_KEY in st.session_state:
         return None
@@ -149,6 +165,12 @@ def adopt(state_key: str) -> str | None:
             st.session_state[TOKEN_KEY] = raw
             st.session_state[state_key] = value
             return "restored"
+        if fallback is not None and not PARK.holds(raw):
+            value = fallback(raw)
+            if value is not None and PARK.park_new(raw, session, value):  # else a second tab got there first
+                st.session_state[TOKEN_KEY] = raw
+                st.session_state[state_key] = value
+                return "autosaved"
     outcome = "other_tab" if is_token(raw) and PARK.holds(raw) else "gone"
     _show_in_url(None)  # not this tab's: it gets a token of its own once it has trained something
     return outcome

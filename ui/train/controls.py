@@ -20,6 +20,7 @@ from ui.i18n import t
 from ui.resources import device, mnist, try_pretrained
 from ui.server import limits, parking
 from ui.text import plain
+from ui.train import autosave
 from ui.train.run import (
     GAN_FIELDS, STATE, VAE_FIELDS, Settings, TrainRun, note_divergence, record_steps,
 )
@@ -96,16 +97,17 @@ def restore_after_reload(*, on_train_page: bool = True) -> None:
     """At the top of the page: a reloaded tab gets its trained run back, paused, with the sidebar it was trained
     with; a second tab opened on the same link gets a run of its own (ui/server/parking.py). Says which happened.
     app.py calls it on the other pages too (the run's token stays in the URL there), with a link to Train."""
-    outcome = parking.adopt(STATE)
+    outcome = parking.adopt(STATE, fallback=lambda token: autosave.restore(token, new_run))  # after a restart
     run = current_run()
-    if outcome == "restored" and run is not None:
+    if outcome in ("restored", "autosaved") and run is not None:
         run.running = False  # the old tab's last slice may still be ending; Start continues from here
         set_widgets(run.widget_values)
         steps = f"{run.trainer.iteration:,}"
+        key = "train.restored" if outcome == "restored" else "train.autosave_restored"
         if on_train_page:
-            st.success(t("train.restored", steps=steps), icon=":material/restore:")
+            st.success(t(key, steps=steps), icon=":material/restore:")
         else:
-            st.success(t("train.restored_elsewhere", steps=steps), icon=":material/restore:")
+            st.success(t(f"{key}_elsewhere", steps=steps), icon=":material/restore:")
             st.page_link("pages/train.py", label=t("nav.train"), icon=":material/model_training:")  # i18n: ok (a path)
     elif outcome == "other_tab":
         st.info(t("train.other_tab"), icon=":material/tab:")
@@ -173,6 +175,7 @@ def _on_start_pause() -> None:
     run.running = not run.running
     if not run.running:
         limits.stop_training()
+        autosave.save(run)  # a paused run is on disk as it stands
     if run.running:
         run.diverged = None
         run._rate_mark = None

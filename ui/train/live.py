@@ -17,7 +17,7 @@ from ui.diagram import live_mermaid
 from ui.i18n import t, translator
 from ui.resources import try_pretrained
 from ui.server import limits
-from ui.train import view
+from ui.train import autosave, view
 from ui.train.charts import CHART_CONFIG
 from ui.train.controls import SLOWMO_STATE, current_run, keep_for_reload
 from ui.train.run import DEFAULT_SLICE, STATE, TrainRun, train_slice, training_threads, update_rate
@@ -77,6 +77,7 @@ def _live_body() -> None:
         diverged = train_slice(run, float(setting_value(setting_key("slice"), DEFAULT_SLICE)))
         update_rate(run)
         maybe_measure_quality(run)
+        autosave.maybe_save(run)  # on disk every few seconds of training (ui/server/autosave.py)
         if diverged:
             st.rerun()  # a full rerun: the message appears, the controls show Start, the fragment stops
 
