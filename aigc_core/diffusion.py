@@ -400,9 +400,56 @@ def sample_steps(
         model.train(was_training)
 
 
-def sample(model: torch.nn.Module, schedule: NoiseSchedule, x_T: torch.Tensor, **options) -> torch.Tensor:  # noqa: N803
-    """x_0 from x_T (B, ...): `sample_steps` run to the end (same keyword options). Returns (B, ...) on x_T's device."""
+def sample(
+    model: torch.nn.Module,
+    schedule: NoiseSchedule,
+    x_T: torch.Tensor,  # noqa: N803
+    *,
+    prediction: Prediction = "epsilon",
+    sampler: Sampler = "ddim",
+    steps: int = 25,
+    eta: float = 0.0,
+    y: torch.Tensor | None = None,
+    guidance: float = 0.0,
+    null_label: int = 0,
+    generator: torch.Generator | None = None,
+    clip_denoised: bool = False,
+) -> torch.Tensor:
+    """x_0 (B, ...) from x_T (B, ...), on x_T's device: `sample_steps` run to the end (the same options)."""
     x = x_T
-    for state in sample_steps(model, schedule, x_T, **options):
+    for state in sample_steps(model, schedule, x_T, prediction=prediction, sampler=sampler, steps=steps, eta=eta, y=y,
+                              guidance=guidance, null_label=null_label, generator=generator,
+                              clip_denoised=clip_denoised):
         x = state.step.x_prev
     return x
+
+
+def predict(
+    model: torch.nn.Module,
+    schedule: NoiseSchedule,
+    x_t: torch.Tensor,
+    t: int,
+    *,
+    prediction: Prediction = "epsilon",
+    y: torch.Tensor | None = None,
+    guidance: float = 0.0,
+    null_label: int = 0,
+    clip_denoised: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The network's one-shot guess at t: (x̂_0, ε̂) for x_t (B, ...), with guidance w when labels y (B,) are given.
+    What a denoising explorer shows beside x_t; runs under inference_mode in eval mode."""
+    check_t(schedule, t)
+    check_guidance(guidance)
+    if guidance != 0 and y is None:
+        raise ConfigError("Classifier-free guidance needs class labels y; use w = 0 for unconditional predictions.")
+    if t == 0:
+        return x_t.clone(), torch.zeros_like(x_t)  # the data itself: nothing to remove
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            t_batch = torch.full((x_t.shape[0],), t, dtype=torch.long, device=x_t.device)
+            output = guided_output(model, x_t, t_batch, None if y is None else y.to(x_t.device), guidance, null_label)
+            return _x0_and_eps(schedule, prediction, x_t, t, output, clip_denoised)
+    finally:
+        model.train(was_training)

@@ -564,3 +564,16 @@ def test_cli_train_sample_evaluate(tmp_path):
     assert {"classifier_score", "fid", "guidance"} <= set(result)
     bad = cli("evaluate", str(out), "--json", "--samples", "20", "--guidance", "nan")
     assert bad.returncode == 2 and "guidance" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_predict_is_the_first_step_of_the_sampler():
+    schedule, model = dm.make_schedule("linear", T), _Toy()
+    x = torch.randn(3, 4, generator=torch.Generator().manual_seed(16))
+    y = torch.tensor([0, 1, 2])
+    x0_hat, eps_hat = dm.predict(model, schedule, x, 1000, y=y, guidance=1.5, null_label=10, clip_denoised=True)
+    first = next(dm.sample_steps(model, schedule, x, steps=4, y=y, guidance=1.5, null_label=10, clip_denoised=True))
+    torch.testing.assert_close(x0_hat, first.step.x0_hat)
+    torch.testing.assert_close(eps_hat, first.step.eps_hat)
+    assert torch.equal(dm.predict(model, schedule, x, 0)[0], x)  # t = 0 is the data
+    with pytest.raises(ConfigError):
+        dm.predict(model, schedule, x, 1001)
