@@ -17,15 +17,16 @@ import torch
 from .checkpoints import Checkpoint
 from .errors import CheckpointError, ConfigError
 from .factory import Trainer, build_trainer
+from .diffusion_trainer import DiffusionTrainConfig
 from .gan_trainer import GANTrainConfig, GANTrainer
 from .models.size import DEFAULT_MAX_ACTIVATIONS, DEFAULT_MAX_PARAMS, check_model_size
 from .optim import OptimizerConfig
 from .vae_trainer import VAETrainConfig
 
-_CONFIG_CLASSES = {"gan": GANTrainConfig, "vae": VAETrainConfig}
+_CONFIG_CLASSES = {"gan": GANTrainConfig, "vae": VAETrainConfig, "diffusion": DiffusionTrainConfig}
 
 
-def train_config_from_dict(family: str, values: dict[str, Any]) -> GANTrainConfig | VAETrainConfig:
+def train_config_from_dict(family: str, values: dict[str, Any]) -> GANTrainConfig | VAETrainConfig | DiffusionTrainConfig:
     """Rebuild and validate a training config saved as JSON (nested optimizer settings included)."""
     if family not in _CONFIG_CLASSES:
         raise ConfigError(f"No training config for a {family} model.")
@@ -60,7 +61,7 @@ def recorded_steps(checkpoint: Checkpoint) -> tuple[int, int]:
 
 def trainer_from_checkpoint(
     checkpoint: Checkpoint,
-    train_config: GANTrainConfig | VAETrainConfig,
+    train_config: GANTrainConfig | VAETrainConfig | DiffusionTrainConfig,
     *,
     device: torch.device | str = "cpu",
     continue_count: bool = True,

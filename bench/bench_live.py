@@ -29,7 +29,6 @@ import plotly.io  # noqa: E402
 import torch  # noqa: E402
 
 from aigc_core.factory import trainer_from_preset  # noqa: E402
-from aigc_core.history import MetricHistory  # noqa: E402
 from aigc_core.mnist import load_mnist, to_tensor  # noqa: E402
 from aigc_core.presets import get_preset  # noqa: E402
 from ui.catalog import load_translator  # noqa: E402
@@ -45,9 +44,8 @@ def _run(preset_name: str, seed: int) -> TrainRun:
     trainer = trainer_from_preset(preset, seed=seed)
     family = trainer.family
     settings = Settings(family, preset_name, "scratch", preset.model_config, trainer.config)
-    fields = train_run.GAN_FIELDS if family == "gan" else train_run.VAE_FIELDS
-    history = MetricHistory(fields, ("phase",)) if family == "gan" else MetricHistory(fields)
-    run = TrainRun(settings=settings, trainer=trainer, origin="scratch", history=history, running=True)
+    run = TrainRun(settings=settings, trainer=trainer, origin="scratch", history=train_run.new_history(family),
+                   running=True)
     if family == "vae":
         run.recon_input = to_tensor(load_mnist("test").images[:8], "unit")
     return run

@@ -66,6 +66,10 @@ def _line(figure: go.Figure, x: np.ndarray, y: np.ndarray, name: str, colour: st
 # The column each trace of each figure shows, in the order the functions below add them.
 GAN_SERIES = (("d_loss", "g_loss"), ("d_real", "d_fake"), ("grad_norm_d", "grad_norm_g"))
 VAE_SERIES = (("loss", "recon"), ("kl",), ("grad_norm",))
+# Diffusion: the loss, the loss by noise level (one heatmap: a row per quarter of t) and the gradient norm.
+T_QUARTERS = tuple(f"loss_by_t_{i}" for i in range(4))  # DiffusionStats.loss_by_t, as MetricHistory columns
+DIFFUSION_SERIES = (("loss",), T_QUARTERS, ("grad_norm",))
+HEATMAP = "heatmap"  # a figure whose one trace shows several columns as rows (z), not lines
 QUALITY_SERIES = (("classifier_score", "fid"),)
 
 
@@ -80,6 +84,9 @@ class ChartSet:
         few = len(columns["step"]) < FEW_POINTS  # a line through one or two points is invisible: show markers
         for figure, names in zip(self.figures, self.series):
             with figure.batch_update():
+                if figure.data and figure.data[0].type == HEATMAP:
+                    _update_heatmap(figure.data[0], columns, names)
+                    continue
                 if figure.layout.yaxis.type == "log":
                     figure.layout.yaxis.tickvals = log_ticks(np.concatenate([columns[name] for name in names]))
                 for trace, name in zip(figure.data, names):
@@ -89,11 +96,23 @@ class ChartSet:
         return self.figures
 
 
-def live_chart_set(tr: Translator, family: str, loss: str | None = None) -> ChartSet:
-    """The charts of the live view for a GAN (with its loss) or a VAE, with empty data."""
-    empty = {name: np.empty(0) for names in (*GAN_SERIES, *VAE_SERIES) for name in names} | {"step": np.empty(0)}
+def _update_heatmap(trace: go.Heatmap, columns: Mapping[str, np.ndarray], names: Sequence[str]) -> None:
+    """Rows = the named columns, x = the step, z = log10 of the values (losses span decades; NaN stays a gap)."""
+    stacked = np.vstack([columns[name] for name in names]) if len(columns["step"]) else np.empty((len(names), 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        trace.z = np.where(stacked > 0, np.log10(stacked), np.nan)
+    trace.x = columns["step"]
+
+
+def live_chart_set(tr: Translator, family: str, loss: str | None = None, timesteps: int = 1000) -> ChartSet:
+    """The charts of the live view for a GAN (with its loss), a VAE or a diffusion model (trained with `timesteps`
+    noise levels), with empty data."""
+    series = (*GAN_SERIES, *VAE_SERIES, *DIFFUSION_SERIES)
+    empty = {name: np.empty(0) for names in series for name in names} | {"step": np.empty(0)}
     if family == "gan":
         return ChartSet(gan_charts(tr, empty, loss or "non_saturating"), GAN_SERIES)
+    if family == "diffusion":
+        return ChartSet(diffusion_charts(tr, empty, timesteps), DIFFUSION_SERIES)
     return ChartSet(vae_charts(tr, empty), VAE_SERIES)
 
 
@@ -135,6 +154,25 @@ def vae_charts(tr: Translator, columns: Mapping[str, np.ndarray]) -> list[go.Fig
     grads = _figure(tr, tr("train.chart.grads"), tr("train.chart.norm_axis"), log_y=True)
     _line(grads, x, columns["grad_norm"], tr("train.chart.grad_vae"), D_COLOUR)
     return [loss, kl, grads]
+
+
+def diffusion_charts(tr: Translator, columns: Mapping[str, np.ndarray], timesteps: int) -> list[go.Figure]:
+    """The denoising loss; the loss by noise level over time (which t the model has learned: a row per quarter of
+    [1, T], coloured by log10 of the loss); the gradient norm."""
+    x = columns["step"]
+    loss = _figure(tr, tr("train_diffusion.chart_loss"), tr("train_diffusion.chart_loss_axis"), log_y=True)
+    _line(loss, x, columns["loss"], tr("train_diffusion.chart_loss_line"), D_COLOUR)
+    quarter = timesteps / 4
+    rows = [tr("train_diffusion.chart_t_row", low=int(i * quarter) + 1, high=int((i + 1) * quarter)) for i in range(4)]
+    by_t = _figure(tr, tr("train_diffusion.chart_by_t"), tr("train_diffusion.chart_by_t_axis"))
+    by_t.add_heatmap(x=x, y=rows, z=np.empty((4, 0)), colorscale="Viridis", reversescale=True, hoverongaps=False,
+                     colorbar={"title": {"text": tr("train_diffusion.chart_by_t_colour")}, "thickness": 12},
+                     hovertemplate="%{y}<br>%{x}: 10^%{z:.2f}<extra></extra>")
+    _update_heatmap(by_t.data[0], columns, T_QUARTERS)
+    by_t.update_layout(hovermode="closest")
+    grads = _figure(tr, tr("train.chart.grads"), tr("train.chart.norm_axis"), log_y=True)
+    _line(grads, x, columns["grad_norm"], tr("train_diffusion.chart_grad"), D_COLOUR)
+    return [loss, by_t, grads]
 
 
 def quality_chart(tr: Translator, columns: Mapping[str, np.ndarray]) -> go.Figure:

@@ -13,7 +13,6 @@ import streamlit as st
 
 from aigc_core.errors import AigcError, CheckpointError, ConfigError, TrainingDiverged
 from aigc_core.factory import build_trainer
-from aigc_core.history import MetricHistory
 from aigc_core.mnist import to_tensor
 from aigc_core.resume import trainer_from_checkpoint
 from ui.i18n import t
@@ -21,9 +20,7 @@ from ui.resources import device, mnist, try_pretrained
 from ui.server import limits, parking
 from ui.text import plain
 from ui.train import autosave
-from ui.train.run import (
-    GAN_FIELDS, STATE, VAE_FIELDS, Settings, TrainRun, note_divergence, record_steps,
-)
+from ui.train.run import STATE, Settings, TrainRun, new_history, note_divergence, record_steps
 from ui.train.settings import SAVED, set_widgets
 
 LIMIT_MESSAGE = "train_limit_message"  # why Start was refused (a per-session cap), shown once above the controls
@@ -35,7 +32,7 @@ SLOWMO_STATE = "train_slowmo_stepper"  # the slow-motion walk (ui/slowmo.py); St
 
 def new_run(settings: Settings, trainer: Any, origin: str, origin_name: str = "") -> TrainRun:
     family = trainer.family
-    history = MetricHistory(GAN_FIELDS, ("phase",)) if family == "gan" else MetricHistory(VAE_FIELDS)
+    history = new_history(family)
     run = TrainRun(settings=settings, trainer=trainer, origin=origin, origin_name=origin_name,
                   structure=settings.structure, history=history)
     run.widget_values = dict(st.session_state.get(SAVED, {}))

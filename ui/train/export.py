@@ -4,6 +4,7 @@ upload a checkpoint to go on training it. Loading goes through aigc_core.checkpo
 from __future__ import annotations
 
 from dataclasses import asdict, replace
+from typing import Any
 
 import streamlit as st
 
@@ -19,7 +20,7 @@ from ui.text import plain
 from ui.train.controls import current_run, new_run
 from ui.train.run import STATE, Settings, TrainRun
 from ui.train.settings import (
-    BATCH_SIZES, FAMILIES, PRESETS, preset_widget_values, set_widgets, setting_key, train_widget_values,
+    BATCH_SIZES, FAMILIES, PRESETS, SAMPLE_STEP_CHOICES, preset_widget_values, set_widgets, setting_key, train_widget_values,
 )
 from ui.train.view import sample_grid
 
@@ -32,7 +33,9 @@ def checkpoint_bytes(run: TrainRun) -> bytes:
                   "origin": run.origin if not run.origin_name else f"{run.origin}: {run.origin_name}"}
     if trainer.family == "gan":
         provenance["d_updates"] = trainer.d_updates
-    return checkpoint_zip(trainer.model, sampling_generator=sampling, train_config=asdict(trainer.config),
+    # A denoiser is saved as its EMA weights, the ones that draw its samples (as the CLI saves it).
+    saved = trainer.sampling_model() if trainer.family == "diffusion" else trainer.model
+    return checkpoint_zip(saved, sampling_generator=sampling, train_config=asdict(trainer.config),
                           provenance=provenance)
 
 
@@ -71,7 +74,7 @@ def resume_from_zip(data: bytes, file_name: str) -> tuple[TrainRun, str | None]:
     family = checkpoint.family
     if family not in FAMILIES:
         raise CheckpointError(t("train.upload_wrong_family", family=family))
-    if checkpoint.architecture == "toy_gan":
+    if checkpoint.architecture in ("toy_gan", "toy_denoiser"):
         raise CheckpointError(t("train.upload_toy"))
     preset_name = next((p for p in PRESETS[family] if get_preset(p).model_config == checkpoint.model.config),
                        PRESETS[family][0])
@@ -84,24 +87,38 @@ def resume_from_zip(data: bytes, file_name: str) -> tuple[TrainRun, str | None]:
             train_config = preset.train_config  # weights are what matter; fall back to the preset's recipe
     train_config = live_train_config(train_config)  # a long recipe's EMA would freeze the live grid
     limits.enforce(batch_size=train_config.batch_size)
-    notice = None
-    if train_config.batch_size not in BATCH_SIZES:  # the slider could not show it: say so, never change it silently
-        used = min(BATCH_SIZES, key=lambda b: (abs(b - train_config.batch_size), b))
-        notice = t("train.upload_batch_changed", batch=train_config.batch_size, used=used)
-        train_config = replace(train_config, batch_size=used)
+    train_config, notice = _fit_to_widgets(train_config)
     trainer = trainer_from_checkpoint(checkpoint, train_config, device=device())
     values = {setting_key("family"): family, **preset_widget_values(family, preset_name),
-              **train_widget_values(family, train_config),
-              setting_key(f"{family}_z"): int(checkpoint.model.config.z_dim)}
+              **train_widget_values(family, train_config)}
+    if family != "diffusion":
+        values[setting_key(f"{family}_z")] = int(checkpoint.model.config.z_dim)
     set_widgets(values)
     settings = Settings(family, preset_name, "scratch", checkpoint.model.config, train_config)
     run = new_run(settings, trainer, "upload", file_name)
     # What the sidebar will read back for these widget values: so it does not ask to rebuild.
-    model_config = preset.model_config if preset.model_config.z_dim == checkpoint.model.config.z_dim else replace(
-        preset.model_config, z_dim=int(checkpoint.model.config.z_dim))
+    model_config = preset.model_config
+    if family != "diffusion" and model_config.z_dim != checkpoint.model.config.z_dim:
+        model_config = replace(model_config, z_dim=int(checkpoint.model.config.z_dim))
     run.structure = Settings(family, preset_name, "scratch", model_config, train_config).structure
     run.images_seen = trainer.iteration * train_config.batch_size
     return run, notice
+
+
+def _fit_to_widgets(train_config: Any) -> tuple[Any, str | None]:
+    """A checkpoint's settings that the sidebar cannot show (a batch of 100, say) become the nearest it can, and
+    the returned notice says so: never a silent change."""
+    notices = []
+    if train_config.batch_size not in BATCH_SIZES:
+        used = min(BATCH_SIZES, key=lambda b: (abs(b - train_config.batch_size), b))
+        notices.append(t("train.upload_batch_changed", batch=train_config.batch_size, used=used))
+        train_config = replace(train_config, batch_size=used)
+    steps = getattr(train_config, "sample_steps", None)
+    if steps is not None and steps not in SAMPLE_STEP_CHOICES:
+        used = min(SAMPLE_STEP_CHOICES, key=lambda s: (abs(s - steps), s))
+        notices.append(t("train_diffusion.upload_steps_changed", steps=steps, used=used))
+        train_config = replace(train_config, sample_steps=used)
+    return train_config, " ".join(notices) or None
 
 
 def _on_upload() -> None:

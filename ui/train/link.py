@@ -13,7 +13,9 @@ from typing import Any
 
 import streamlit as st
 
-from aigc_core.gan_trainer import GANTrainConfig, MAX_D_STEPS
+from aigc_core.diffusion import MAX_GUIDANCE
+from aigc_core.diffusion_trainer import DiffusionTrainConfig
+from aigc_core.gan_trainer import MAX_D_STEPS, GANTrainConfig
 from aigc_core.losses import GAN_LOSSES
 from aigc_core.optim import MAX_LR
 from aigc_core.presets import get_preset
@@ -24,21 +26,27 @@ from ui.share.sync import current_params, pending_link, share_link_box, show_not
 from ui.train import settings as ts
 
 # URL name -> the Train page's canonical setting name (train_settings.setting_key(name) is "train_<name>");
-# {f}: the family.
+# {f}: the family, {o}: its optimizer's widgets (ts.OPTIMIZER_NAMES).
 _TRAIN_WIDGETS = {
-    "start": "start", "loss": "gan_loss", "k": "gan_k", "lr_g": "g_lr", "lr_d": "d_lr", "lr": "v_lr",
-    "beta": "vae_beta", "batch": "{f}_batch", "z": "{f}_z", "seed": "{f}_seed",
+    "start": "start", "loss": "gan_loss", "k": "gan_k", "lr_g": "g_lr", "lr_d": "d_lr", "lr": "{o}_lr",
+    "beta": "vae_beta", "guidance": "diffusion_guidance", "steps": "diffusion_steps", "batch": "{f}_batch",
+    "z": "{f}_z", "seed": "{f}_seed",
 }
-_GAN_ONLY, _VAE_ONLY = {"loss", "k", "lr_g", "lr_d"}, {"lr", "beta"}
+_COMMON = {"start", "batch", "seed"}
+_FIELDS = {  # the URL names each family's link carries
+    "gan": _COMMON | {"loss", "k", "lr_g", "lr_d", "z"},
+    "vae": _COMMON | {"lr", "beta", "z"},
+    "diffusion": _COMMON | {"lr", "guidance", "steps"},
+}
 
 
 def train_presets() -> dict[str, str]:
     """Preset name -> its family, for the presets the Train page offers."""
-
     return {name: family for family, names in ts.PRESETS.items() for name in names}
 
 
 def setup() -> Schema:
+    """Every field a Train link may carry; a link uses those of its preset's family (`_FIELDS`)."""
 
     presets = train_presets()
     first = ts.PRESETS["gan"][0]
@@ -51,6 +59,8 @@ def setup() -> Schema:
         Param("lr_d", 2e-4, low=1e-6, high=MAX_LR, label="train.optim_d"),
         Param("lr", 1e-3, low=1e-6, high=MAX_LR, label="train.lr"),
         Param("beta", 1.0, low=0.0, high=MAX_BETA, label="train.beta"),
+        Param("guidance", 2.0, low=0.0, high=MAX_GUIDANCE, label="train_diffusion.guidance"),
+        Param("steps", 25, choices=ts.SAMPLE_STEP_CHOICES, label="train_diffusion.steps"),
         Param("batch", 64, choices=ts.BATCH_SIZES, label="train.batch"),
         Param("z", 64, low=1, high=256, label="train.z_dim"),
         Param("seed", 0, low=0, high=SEED_MAX, label="train.seed"),
@@ -60,12 +70,16 @@ def setup() -> Schema:
 def train_values(family: str, preset: str, start: str, model_config: Any, train_config: Any) -> dict[str, Value]:
     """The shareable values of a Train set-up (the fields of the other family are left out)."""
     values: dict[str, Value] = {
-        "preset": preset, "start": start, "batch": int(train_config.batch_size), "z": int(model_config.z_dim),
-        "seed": int(train_config.seed),
+        "preset": preset, "start": start, "batch": int(train_config.batch_size), "seed": int(train_config.seed),
     }
+    if family != "diffusion":
+        values["z"] = int(model_config.z_dim)
     if isinstance(train_config, GANTrainConfig):
         values.update(loss=train_config.loss, k=int(train_config.d_steps), lr_g=float(train_config.g_optim.lr),
                       lr_d=float(train_config.d_optim.lr))
+    elif isinstance(train_config, DiffusionTrainConfig):
+        values.update(lr=float(train_config.optim.lr), guidance=float(train_config.guidance),
+                      steps=int(train_config.sample_steps))
     else:
         values.update(lr=float(train_config.optim.lr), beta=float(train_config.beta))
     return values
@@ -81,18 +95,16 @@ def train_schema_for(preset: str) -> Schema:
 
 
 def _widget_values(family: str, values: Mapping[str, Value]) -> dict[str, Value]:
-
-    skip = _VAE_ONLY if family == "gan" else _GAN_ONLY
     out: dict[str, Value] = {ts.setting_key("family"): family, ts.setting_key(f"preset_{family}"): values["preset"]}
+    optimizer = ts.OPTIMIZER_NAMES.get(family, "")
     for url_name, setting in _TRAIN_WIDGETS.items():
-        if url_name not in skip:
-            out[ts.setting_key(setting.format(f=family))] = values[url_name]
+        if url_name in _FIELDS[family]:
+            out[ts.setting_key(setting.format(f=family, o=optimizer))] = values[url_name]
     return out
 
 
 def link_in() -> None:
     """Before ``sidebar_settings``: a newly opened link becomes its preset's settings plus the link's changes."""
-
     if pending_link(setup()) is None:
         return
     params = current_params()

@@ -103,7 +103,8 @@ def draw(run: TrainRun, data: view.RedrawData) -> None:
     left, right = st.columns([2, 3])
     with left, st.container(key="train_samples"):
         st.markdown(f"**{t('train.samples_heading')}**")
-        st.html(view.image_html(data.grid, t("train.samples_caption")))
+        caption = "train_diffusion.samples_caption" if run.family == "diffusion" else "train.samples_caption"
+        st.html(view.image_html(data.grid, t(caption)))
         if data.recon is not None:
             st.markdown(f"**{t('train.recon_heading')}**")
             st.html(view.image_html(data.recon, t("train.recon_caption")))

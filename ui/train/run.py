@@ -26,7 +26,16 @@ STATE = "train_run"
 SNAPSHOT_EVERY = 100  # steps between sample-grid snapshots (doubles when the timeline is full)
 GAN_FIELDS = ("step", "d_updates", "d_loss", "g_loss", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "seconds")
 VAE_FIELDS = ("step", "loss", "recon", "kl", "grad_norm", "seconds")
+# A diffusion step's loss by noise level (DiffusionStats.loss_by_t) is kept as one column per quarter of t.
+DIFFUSION_FIELDS = ("step", "loss", "loss_by_t_0", "loss_by_t_1", "loss_by_t_2", "loss_by_t_3", "grad_norm", "seconds")
 QUALITY_FIELDS = ("step", "classifier_score", "fid", "samples")
+
+
+def new_history(family: str) -> MetricHistory:
+    """An empty step history with the columns of this family's stats records."""
+    if family == "gan":
+        return MetricHistory(GAN_FIELDS, ("phase",))
+    return MetricHistory(DIFFUSION_FIELDS if family == "diffusion" else VAE_FIELDS)
 DEFAULT_SLICE = 0.3  # seconds of training between redraws (the sidebar offers others)
 
 
@@ -72,6 +81,7 @@ class TrainRun:
     charts: tuple[tuple, Any] | None = None  # (what they were built for, charts.ChartSet)
     quality_charts: tuple[str, Any] | None = None
     charts_at: float | None = None  # when the charts last took new data
+    grid: tuple[float, tuple, Any] | None = None  # (when, what it shows: step and sampler settings, uint8 picture)
     _rate_mark: tuple[float, int] | None = None
     recon_input: torch.Tensor | None = None  # VAE: 8 fixed test digits in [0, 1]
 

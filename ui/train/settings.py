@@ -14,10 +14,12 @@ from typing import Any
 
 import streamlit as st
 
+from aigc_core.diffusion import MAX_GUIDANCE
+from aigc_core.diffusion_trainer import DiffusionTrainConfig
 from aigc_core.gan_trainer import MAX_D_STEPS, GANTrainConfig
 from aigc_core.losses import GAN_LOSSES
 from aigc_core.optim import MAX_LR, OPTIMIZERS, OptimizerConfig
-from aigc_core.presets import LIVE_GAN_PRESETS, get_preset, live_train_config
+from aigc_core.presets import LIVE_DIFFUSION_PRESETS, LIVE_GAN_PRESETS, get_preset, live_train_config
 from aigc_core.seeds import SEED_MAX
 from aigc_core.vae_trainer import MAX_BETA, VAETrainConfig
 from ui.i18n import current_language, t
@@ -26,8 +28,11 @@ from ui.teacher import is_teacher_mode
 from ui.train.run import DEFAULT_SLICE, Settings
 
 SAVED = "train_saved_widgets"
-FAMILIES = ("gan", "vae")
-PRESETS = {"gan": (*LIVE_GAN_PRESETS, "gan_mlp"), "vae": ("vae_mlp_z20", "vae_mlp_z2", "vae_conv")}
+FAMILIES = ("gan", "vae", "diffusion")
+PRESETS = {"gan": (*LIVE_GAN_PRESETS, "gan_mlp"), "vae": ("vae_mlp_z20", "vae_mlp_z2", "vae_conv"),
+           "diffusion": (*LIVE_DIFFUSION_PRESETS, "diffusion")}
+OPTIMIZER_NAMES = {"vae": "v", "diffusion": "n"}  # the optimizer widgets of a one-network family (a GAN has g and d)
+SAMPLE_STEP_CHOICES = (5, 10, 20, 25, 50, 100)  # DDIM steps for the progress grid: fewer is faster, more is finer
 BATCH_SIZES = (8, 16, 32, 64, 128, 256, 512)
 SLICE_CHOICES = (0.2, 0.3, 0.5, 1.0, 2.0)  # seconds of training between redraws
 
@@ -40,8 +45,8 @@ def setting_key(name: str) -> str:
 # Widgets whose option labels are translated. Streamlit sends such a widget's value back as its label, so after a
 # language switch the old label would match no option and the widget would silently jump to its first option
 # (e.g. the loss of a model in training). These widgets get a key per language; their value survives via SAVED.
-_TRANSLATED = frozenset(setting_key(n) for n in ("preset_gan", "preset_vae", "start", "gan_loss", "g_opt", "d_opt",
-                                                 "v_opt", "slice"))
+_TRANSLATED = frozenset(setting_key(n) for n in ("preset_gan", "preset_vae", "preset_diffusion", "start", "gan_loss",
+                                                 "g_opt", "d_opt", "v_opt", "n_opt", "slice"))
 
 
 def _wkey(canonical: str) -> str:
@@ -67,13 +72,14 @@ def _setting(name: str, default: Any = None) -> Any:
 def preset_widget_values(family: str, preset_name: str) -> dict[str, Any]:
     """The sidebar's values for a preset's defaults (widget key -> value)."""
     preset = get_preset(preset_name)
-    values = {setting_key(f"preset_{family}"): preset_name, setting_key("start"): "scratch",
-              setting_key(f"{family}_z"): int(preset.model_config.z_dim)}
+    values = {setting_key(f"preset_{family}"): preset_name, setting_key("start"): "scratch"}
+    if family != "diffusion":  # a denoiser has no latent code z: its "latent" is x_T, as large as the image
+        values[setting_key(f"{family}_z")] = int(preset.model_config.z_dim)
     values.update(train_widget_values(family, preset.train_config))
     return values
 
 
-def train_widget_values(family: str, config: GANTrainConfig | VAETrainConfig) -> dict[str, Any]:
+def train_widget_values(family: str, config: GANTrainConfig | VAETrainConfig | DiffusionTrainConfig) -> dict[str, Any]:
     f = family
     values: dict[str, Any] = {setting_key(f"{f}_batch"): config.batch_size,
                               setting_key(f"{f}_clip"): float(config.clip_grad_norm),
@@ -81,6 +87,10 @@ def train_widget_values(family: str, config: GANTrainConfig | VAETrainConfig) ->
     if isinstance(config, GANTrainConfig):
         values.update({setting_key("gan_loss"): config.loss, setting_key("gan_k"): config.d_steps})
         optims = {"g": config.g_optim, "d": config.d_optim}
+    elif isinstance(config, DiffusionTrainConfig):
+        values.update({setting_key("diffusion_guidance"): float(config.guidance),
+                       setting_key("diffusion_steps"): int(config.sample_steps)})
+        optims = {"n": config.optim}
     else:
         values[setting_key("vae_beta")] = float(config.beta)
         optims = {"v": config.optim}
@@ -120,9 +130,10 @@ def _on_family_or_preset() -> None:
 WIDGETS = frozenset(
     setting_key(name)
     for name in (
-        "family", "preset_gan", "preset_vae", "start", "gan_loss", "gan_k", "vae_beta", "slice",
+        "family", "preset_gan", "preset_vae", "preset_diffusion", "start", "gan_loss", "gan_k", "vae_beta", "slice",
+        "diffusion_guidance", "diffusion_steps",
         *(f"{f}_{w}" for f in FAMILIES for w in ("batch", "z", "clip", "seed")),
-        *(f"{o}_{w}" for o in ("g", "d", "v") for w in ("opt", "lr", "b1", "b2")),
+        *(f"{o}_{w}" for o in ("g", "d", "v", "n") for w in ("opt", "lr", "b1", "b2")),
     )
 )
 
@@ -185,12 +196,19 @@ def sidebar_settings(current: Settings | None = None) -> Settings:
                                 format_func=lambda k: t(f"train.loss_name.{k}"), help=t("train.loss_help"))
             k = st.number_input(t("train.k"), min_value=1, max_value=MAX_D_STEPS, step=1, key=_widget_key("gan_k"),
                                 help=t("train.k_help"))
+        elif family == "diffusion":
+            guidance = st.slider(t("train_diffusion.guidance"), 0.0, MAX_GUIDANCE, step=0.5,
+                                 key=_widget_key("diffusion_guidance"), help=t("train_diffusion.guidance_help"))
+            sample_steps = st.select_slider(t("train_diffusion.steps"), SAMPLE_STEP_CHOICES,
+                                            key=_widget_key("diffusion_steps"), help=t("train_diffusion.steps_help"))
         else:
             beta = st.number_input(t("train.beta"), min_value=0.0, max_value=MAX_BETA, step=0.1, format="%.2f",
                                    key=_widget_key("vae_beta"), help=t("train.beta_help"))
         batch = st.select_slider(t("train.batch"), BATCH_SIZES, key=_widget_key(f"{f}_batch"))
-        z_dim = st.number_input(t("train.z_dim"), min_value=1, max_value=256, step=1, key=_widget_key(f"{f}_z"),
-                                disabled=start == "pretrained", help=t("train.z_help"))
+        z_dim = None
+        if family != "diffusion":
+            z_dim = st.number_input(t("train.z_dim"), min_value=1, max_value=256, step=1, key=_widget_key(f"{f}_z"),
+                                    disabled=start == "pretrained", help=t("train.z_help"))
         if teacher:  # teacher mode: gradient clipping, optimizers and display settings keep their values, unseen
             clip = _setting(f"{f}_clip")
         else:
@@ -202,13 +220,15 @@ def sidebar_settings(current: Settings | None = None) -> Settings:
         if family == "gan":
             g_optim, d_optim = _optimizer_from_state("g"), _optimizer_from_state("d")
         else:
-            v_optim = _optimizer_from_state("v")
+            v_optim = _optimizer_from_state(OPTIMIZER_NAMES[family])
         sidebar.caption(t("teacher.advanced_hidden"))
     else:
         with sidebar.expander(t("train.optimizers"), expanded=False):
             if family == "gan":
                 g_optim = _optimizer_widgets("g", t("train.optim_g"))
                 d_optim = _optimizer_widgets("d", t("train.optim_d"))
+            elif family == "diffusion":
+                v_optim = _optimizer_widgets("n", t("train_diffusion.optim"))
             else:
                 v_optim = _optimizer_widgets("v", t("train.optim_vae"))
         with sidebar.expander(t("train.display"), expanded=False):
@@ -220,11 +240,14 @@ def sidebar_settings(current: Settings | None = None) -> Settings:
     if current is not None and current.preset == preset_name and current.family == family:
         base = current.train_config
     model_config = preset.model_config
-    if start == "scratch" and int(z_dim) != model_config.z_dim:
+    if start == "scratch" and z_dim is not None and int(z_dim) != model_config.z_dim:
         model_config = replace(model_config, z_dim=int(z_dim))
     common = {"batch_size": int(batch), "clip_grad_norm": float(clip), "seed": int(seed)}
     if family == "gan":
         train_config = replace(base, loss=loss, d_steps=int(k), g_optim=g_optim, d_optim=d_optim, **common)
+    elif family == "diffusion":
+        steps = min(int(sample_steps), model_config.timesteps)
+        train_config = replace(base, guidance=float(guidance), sample_steps=steps, optim=v_optim, **common)
     else:
         train_config = replace(base, beta=float(beta), optim=v_optim, **common)
     return Settings(family, preset_name, start, model_config, train_config)

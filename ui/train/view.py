@@ -18,16 +18,19 @@ import torch
 from PIL import Image
 
 from aigc_core import images, pixels
-from aigc_core.diagrams import gan_diagram, vae_diagram
+from aigc_core.diagrams import DIFFUSION_PHASES, diffusion_diagram, gan_diagram, vae_diagram
 from aigc_core.losses import LOGIT_LOSSES
 from ui.catalog import Translator
-from ui.labels import gan_labels, vae_labels
+from ui.labels import diffusion_labels, gan_labels, vae_labels
 from ui.train import charts
 from ui.train.run import TrainRun
 
 DIAGRAM_EVERY_S = 1.5  # the live diagram changes at most this often
 CHARTS_EVERY_S = 1.0  # while running, the charts take new data at most this often (see redraw_data)
 CHART_POINTS = 400
+# A denoiser's grid runs the whole sampler (steps x one U-Net pass over 64 images): while training it is redrawn at
+# most this often, so the slices keep most of the time. GANs and VAEs draw theirs in one pass, at every redraw.
+GRID_EVERY_S = {"diffusion": 2.0}
 MNIST_TRAIN_SIZE = 60_000
 
 
@@ -44,11 +47,25 @@ class RedrawData:
 
 
 def sample_grid(trainer: Any) -> np.ndarray:
-    """The fixed-noise samples as one uint8 picture (8 per row)."""
+    """The fixed-noise samples as one uint8 picture (8 per row; a conditional denoiser's, a digit per column)."""
     samples = trainer.sample()
-    if trainer.family == "gan":
+    if trainer.family in ("gan", "diffusion"):  # both generate in [-1, 1]
         samples = pixels.signed_to_unit(samples)
-    return images.make_grid(samples, nrow=8)
+    # A class-conditional denoiser draws labels 0, 1, …, 9, 0, …: ten per row puts each digit in its own column.
+    return images.make_grid(samples, nrow=10 if getattr(trainer, "conditional", False) else 8)
+
+
+def _grid(run: TrainRun, now: float) -> tuple[np.ndarray, bool]:
+    """(the samples picture, whether it was drawn now): reused while it would show the same thing, and for a
+    denoiser while training, for up to GRID_EVERY_S."""
+    config = run.trainer.config
+    shows = (run.trainer.iteration, getattr(config, "guidance", None), getattr(config, "sample_steps", None))
+    if run.grid is not None and (run.grid[1] == shows or (
+            run.running and now - run.grid[0] < GRID_EVERY_S.get(run.family, 0.0))):
+        return run.grid[2], False
+    picture = sample_grid(run.trainer)
+    run.grid = (now, shows, picture)
+    return picture, True
 
 
 def _diagram(run: TrainRun, now: float, tr: Translator) -> str:
@@ -64,6 +81,16 @@ def _diagram(run: TrainRun, now: float, tr: Translator) -> str:
                  "grad_d": "grad_norm_d", "grad_g": "grad_norm_g"}
         values = {key: last[name] for key, name in names.items() if name in last and not math.isnan(last[name])}
         source = gan_diagram(phase=phase, values=values, labels=gan_labels(tr))
+    elif run.family == "diffusion":
+        keys = [phase.key for phase in DIFFUSION_PHASES][1:]  # while running: add noise, predict, loss, update, …
+        previous = run.diagram[1] if run.diagram is not None else None
+        if run.running:
+            phase = keys[(keys.index(previous) + 1) % len(keys)] if previous in keys else keys[0]
+        else:
+            phase = "update" if run.last_action else None
+        names = {"loss": "loss", "grad": "grad_norm"}
+        values = {key: last[name] for key, name in names.items() if name in last and not math.isnan(last[name])}
+        source = diffusion_diagram(phase=phase, values=values, labels=diffusion_labels(tr))
     else:
         phase = "update" if run.last_action else None
         values = {k: last[k] for k in ("recon", "kl", "loss") if k in last and not math.isnan(last[k])}
@@ -76,12 +103,12 @@ def redraw_data(run: TrainRun, tr: Translator, *, now: float | None = None) -> R
     """What the next redraw shows, in `tr`'s language. Updates the run's caches (snapshots, charts, diagram)."""
     now = time.perf_counter() if now is None else now
     trainer = run.trainer
-    grid = sample_grid(trainer)
+    grid, fresh = _grid(run, now)
     recon = None
     if run.family == "vae" and run.recon_input is not None:
         recon_images = torch.cat([run.recon_input, trainer.reconstruct(run.recon_input)])
         recon = images.make_grid(recon_images, nrow=8)
-    if run.snapshots.due(trainer.iteration) and (run.trained or not len(run.snapshots)):
+    if fresh and run.snapshots.due(trainer.iteration) and (run.trained or not len(run.snapshots)):
         run.snapshots.add(trainer.iteration, grid)
     figures = []
     # While running, the charts take new data at most every CHARTS_EVERY_S: Streamlit identifies a Plotly chart by
@@ -92,8 +119,9 @@ def redraw_data(run: TrainRun, tr: Translator, *, now: float | None = None) -> R
         # Rebuilt only when the titles would change: another family, loss kind (probability or score) or language.
         kind = (run.family, trainer.config.loss in LOGIT_LOSSES if run.family == "gan" else None, tr.lang)
         if run.charts is None or run.charts[0] != kind:
+            timesteps = getattr(trainer.model.config, "timesteps", 1000)
             run.charts, charts_due = (kind, charts.live_chart_set(tr, run.family, trainer.config.loss
-                                                                   if run.family == "gan" else None)), True
+                                                                   if run.family == "gan" else None, timesteps)), True
         figures = (run.charts[1].update(run.history.downsampled(CHART_POINTS)) if charts_due
                    else run.charts[1].figures)
     quality = None
