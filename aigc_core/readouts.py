@@ -12,6 +12,9 @@ GAN (Goodfellow et al., "Generative Adversarial Nets", 2014), with D(x) = sigmoi
 VAE (Kingma & Welling, "Auto-Encoding Variational Bayes", 2014): reconstruction nats, the analytic KL per
 dimension, the ELBO, "active" dimensions (Burda, Grosse & Salakhutdinov, "Importance Weighted
 Autoencoders", 2016: Cov_x E_q[z_i] > 0.01), and one worked example of z = mu + sigma * eps.
+Diffusion (Ho et al., "Denoising Diffusion Probabilistic Models", 2020): at a few noise levels t, the forward
+process's ᾱ_t and SNR_t = ᾱ_t / (1 - ᾱ_t), the spread of x_t measured against its closed form
+√(ᾱ_t Var x_0 + 1 - ᾱ_t), the model's simple loss E‖ε - ε̂‖² and its one-shot estimate x̂_0's error.
 
 All numbers are plain floats computed under torch.inference_mode(); models are not modified.
 """
@@ -25,6 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import diffusion as dm
 from . import losses
 from .mnist import load_mnist, to_tensor
 from .models.gan import GAN
@@ -151,6 +155,53 @@ def vae_readout(model: VAE, x: torch.Tensor, *, seed: int = 0) -> VAEReadout:
             example_eps=tuple(float(v) for v in eps[0]),
             example_z=tuple(float(v) for v in z[0]),
         )
+
+
+@dataclass(frozen=True)
+class DiffusionLevel:
+    t: int
+    alpha_bar: float  # ᾱ_t: the share of the signal's variance left at t
+    snr: float  # ᾱ_t / (1 - ᾱ_t)
+    std_measured: float  # standard deviation of x_t over the batch (all pixels)
+    std_closed_form: float  # √(ᾱ_t Var x_0 + 1 - ᾱ_t)
+    eps_loss: float  # E‖ε - ε̂‖² per pixel: the simple loss at this t
+    x0_error: float  # E‖x_0 - x̂_0‖² per pixel: how well one step guesses the clean image
+
+
+@dataclass(frozen=True)
+class DiffusionReadout:
+    batch: int
+    timesteps: int  # T
+    levels: tuple[DiffusionLevel, ...]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def diffusion_readout(model: torch.nn.Module, x0: torch.Tensor, labels: torch.Tensor | None = None, *, seed: int = 0,
+                      fractions: tuple[float, ...] = (0.01, 0.1, 0.25, 0.5, 0.75, 1.0)) -> DiffusionReadout:
+    """The forward process and the denoiser's guesses on images x0 (B, 1, 28, 28) in [-1, 1] at t = fraction·T,
+    with ε drawn from `seed`; labels (B,) for a class-conditional model (no guidance: the network's own guess)."""
+    schedule = dm.schedule_for(model.config)
+    device = next(model.parameters()).device
+    generator = torch.Generator().manual_seed(seed)
+    x0 = x0.to(device)
+    variance = float(x0.var())
+    levels = []
+    for fraction in fractions:
+        t = max(1, min(schedule.T, round(fraction * schedule.T)))
+        eps = torch.randn(x0.shape, generator=generator).to(device)
+        x_t = dm.q_sample(schedule, x0, t, eps)
+        y = None if labels is None or model.config.num_classes == 0 else labels.to(device)
+        x0_hat, eps_hat = dm.predict(model, schedule, x_t, t, prediction=model.config.prediction, y=y,
+                                     null_label=model.null_label)  # unclipped: the network's own guess
+        alpha_bar = float(schedule.alpha_bars[t])
+        levels.append(DiffusionLevel(
+            t=t, alpha_bar=alpha_bar, snr=float(schedule.snr(t)), std_measured=float(x_t.std()),
+            std_closed_form=math.sqrt(alpha_bar * variance + 1 - alpha_bar),
+            eps_loss=float((eps - eps_hat).pow(2).mean()), x0_error=float((x0 - x0_hat).pow(2).mean()),
+        ))
+    return DiffusionReadout(batch=len(x0), timesteps=schedule.T, levels=tuple(levels))
 
 
 def generator_loss_curves(points: int = 101, low: float = 1e-3, high: float = 1 - 1e-3) -> dict[str, list[float]]:

@@ -1,15 +1,16 @@
-"""Concepts & Math: the ideas behind GANs and VAEs, each formula next to live numbers from a loaded model."""
+"""Concepts & Math: the ideas behind GANs, VAEs and diffusion models, each formula next to live numbers from a loaded
+model."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from aigc_core import readouts
-from aigc_core.diagrams import gan_diagram, vae_diagram
+from aigc_core.diagrams import diffusion_diagram, gan_diagram, vae_diagram
 from ui.concepts import view
 from ui.i18n import t
 from ui.mermaid import render_mermaid
-from ui.labels import gan_labels, vae_labels
+from ui.labels import diffusion_labels, gan_labels, vae_labels
 
 st.title(t("concepts.title"))
 st.markdown(t("concepts.intro"))
@@ -134,3 +135,45 @@ if vae is not None:
     beta = st.slider("β", 0.0, 10.0, 1.0, step=0.1, key="concepts_beta")
     st.markdown(t("concepts.beta_live", beta=beta, recon=vae.recon, kl=vae.kl, total=vae.loss_at_beta(beta)))
 st.page_link("pages/lessons.py", label=t("concepts.to_lessons"), icon=":material/school:")  # i18n: ok (a path)
+
+# --- Diffusion --------------------------------------------------------------------------------------------------
+st.header(t("concepts.diff_heading"))
+st.markdown(t("concepts.diff_text"))
+denoiser, denoiser_name = view.diffusion_model()
+diff = view.diffusion_numbers(denoiser, seed) if denoiser is not None else None
+middle = diff.levels[3] if diff is not None else None  # t = T/2
+values = {"loss": middle.eps_loss} if middle is not None else None
+render_mermaid(diffusion_diagram(values=values, labels=diffusion_labels(t)), height=300, key="concepts_diff_diagram")
+if diff is None:
+    st.info(t("concepts.no_diffusion"))
+    st.page_link("pages/train.py", label=t("concepts.to_train_diffusion"), icon=":material/model_training:")  # i18n: ok
+
+st.subheader(t("concepts.forward_heading"))
+st.latex(r"q(x_t \mid x_0) = \mathcal{N}\big(\sqrt{\bar\alpha_t}\,x_0,\; (1 - \bar\alpha_t) I\big), \qquad "
+         r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1 - \bar\alpha_t}\,\varepsilon, \qquad "
+         r"\mathrm{SNR}(t) = \frac{\bar\alpha_t}{1 - \bar\alpha_t}")
+st.markdown(t("concepts.forward_text"))
+if diff is not None:
+    st.dataframe(view.diffusion_table(diff), hide_index=True)
+    st.caption(t("concepts.forward_live", model=denoiser_name, batch=diff.batch, t=middle.t, std=middle.std_measured,
+                 formula=middle.std_closed_form))
+
+st.subheader(t("concepts.simple_heading"))
+st.latex(r"L_\text{simple} = \mathbb{E}_{t,\,x_0,\,\varepsilon}\,\big\|\varepsilon - "
+         r"\varepsilon_\theta\big(\sqrt{\bar\alpha_t}\,x_0 + \sqrt{1 - \bar\alpha_t}\,\varepsilon,\; t\big)\big\|^2")
+st.markdown(t("concepts.simple_text"))
+st.latex(r"\hat x_0 = \frac{x_t - \sqrt{1 - \bar\alpha_t}\,\hat\varepsilon}{\sqrt{\bar\alpha_t}} \;\Rightarrow\; "
+         r"\|x_0 - \hat x_0\|^2 = \frac{1 - \bar\alpha_t}{\bar\alpha_t}\,\|\varepsilon - \hat\varepsilon\|^2")
+if diff is not None:
+    low, high = diff.levels[1], diff.levels[-1]
+    st.markdown(t("concepts.simple_live", t_low=low.t, eps_low=low.eps_loss, x0_low=low.x0_error, t_high=high.t,
+                  eps_high=high.eps_loss, x0_high=high.x0_error))
+
+st.subheader(t("concepts.ddim_heading"))
+st.latex(r"x_{s} = \sqrt{\bar\alpha_{s}}\,\hat x_0 + \sqrt{1 - \bar\alpha_{s} - \sigma^2}\;\hat\varepsilon + \sigma z,"
+         r"\qquad \sigma = \eta\,\sqrt{\frac{1 - \bar\alpha_{s}}{1 - \bar\alpha_t}}\sqrt{1 - \frac{\bar\alpha_t}{\bar\alpha_{s}}}")
+st.markdown(t("concepts.ddim_text"))
+
+st.subheader(t("concepts.guidance_heading"))
+st.latex(r"\tilde\varepsilon = (1 + w)\,\varepsilon_\theta(x_t, t, y) - w\,\varepsilon_\theta(x_t, t, \varnothing)")
+st.markdown(t("concepts.guidance_text"))

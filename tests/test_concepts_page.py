@@ -80,3 +80,23 @@ def test_chinese_page():
     text = _texts(at)
     assert "重参数化" in text and "后验坍塌" in text and "⟦" not in text
     assert "reconstruction" not in text and "saturating" not in text  # the words inside the formulas too
+
+
+def test_diffusion_section_formulas_then_numbers_from_the_sessions_denoiser():
+    at = _page()
+    texts = _texts(at)
+    assert "Diffusion: learn to remove noise" in texts and r"\bar\alpha_t" in texts  # the formulas are always there
+    if "ddpm" not in [p.name for p in PRETRAINED_DIR.iterdir()]:
+        assert any("No diffusion model is loaded yet" in str(i.value) for i in at.info)
+        assert len(at.dataframe) == 1  # only the VAE's reparameterisation table
+    at.switch_page("pages/train.py").run()
+    at.segmented_control(key="train_family").set_value("diffusion").run()
+    at.select_slider(key="train_diffusion_steps").set_value(5).run()
+    at.button(key="train_btn_step").click().run()
+    at.switch_page("pages/concepts.py").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[-1].value
+    assert list(table["t"]) == [10, 100, 250, 500, 750, 1000]
+    measured, formula = table.iloc[:, 3], table.iloc[:, 4]  # the spread of x_t, measured and from the closed form
+    assert ((measured - formula).abs() < 0.05 * formula).all()
+    assert "On this batch: at t = 100" in _texts(at)

@@ -89,3 +89,23 @@ def test_uniform_shift_divergences_against_a_numeric_computation():
         # W1 in 1-D: the integral of |F_p - F_q|.
         assert w == pytest.approx(np.abs(np.cumsum(p) - np.cumsum(q)).sum() * step * step, abs=1e-3)
     assert readouts.uniform_shift_divergences(5.0)[0] == pytest.approx(math.log(2))
+
+
+def test_diffusion_readout_matches_the_forward_process_and_its_identity():
+    """x_t's spread matches √(ᾱ Var x0 + 1 - ᾱ); for ε-prediction x̂_0 - x_0 = -√((1-ᾱ)/ᾱ)(ε̂ - ε), so the two
+    errors are tied exactly: x0_error = (1 - ᾱ)/ᾱ · eps_loss (a reference computed from the formulas alone)."""
+    from aigc_core.models.unet import UNet, UNetConfig
+    from aigc_core.readouts import diffusion_readout, real_batch
+
+    model = UNet(UNetConfig(channels=(8, 16), time_dim=16, groups=4), seed=1).eval()
+    x0, labels = real_batch(64, 0, "signed")
+    readout = diffusion_readout(model, x0, torch.as_tensor(labels, dtype=torch.long), seed=3)
+    assert [level.t for level in readout.levels] == [10, 100, 250, 500, 750, 1000] and readout.timesteps == 1000
+    for level in readout.levels:
+        assert abs(level.std_measured - level.std_closed_form) < 0.03 * level.std_closed_form
+        assert level.snr == pytest.approx(level.alpha_bar / (1 - level.alpha_bar), rel=1e-5)
+        if level.alpha_bar > 1e-4:
+            assert level.x0_error == pytest.approx((1 - level.alpha_bar) / level.alpha_bar * level.eps_loss, rel=1e-3)
+    alpha_bars = [level.alpha_bar for level in readout.levels]
+    assert alpha_bars == sorted(alpha_bars, reverse=True)
+

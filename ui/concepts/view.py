@@ -9,11 +9,13 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 import streamlit as st
+import torch
 
 from aigc_core import readouts
-from aigc_core.readouts import GANReadout, VAEReadout
+from aigc_core.readouts import DiffusionReadout, GANReadout, VAEReadout
 from ui.i18n import t
 from ui.resources import available_pretrained, try_pretrained
+from ui.train.controls import current_run
 
 BATCH = 256
 SEED_STATE = "concepts_seed"
@@ -105,4 +107,39 @@ def reparam_table(numbers: VAEReadout, shown: int = 8) -> pd.DataFrame:
         "σ": [round(v, 3) for v in numbers.example_sigma[:k]],
         "ε": [round(v, 3) for v in numbers.example_eps[:k]],
         "z = μ + σ·ε": [round(v, 3) for v in numbers.example_z[:k]],
+    })
+
+
+DIFFUSION_BATCH = 64
+
+
+def diffusion_model() -> tuple[object | None, str | None]:
+    """(model, where it comes from) for the diffusion section: the shipped `ddpm` when there is one, else the
+    denoiser this session trains on the Train page (its EMA weights, read only), else (None, None)."""
+    checkpoint, _ = try_pretrained("ddpm") if "ddpm" in available_pretrained() else (None, None)
+    if checkpoint is not None:
+        return checkpoint.model, "ddpm"
+    run = current_run()
+    if run is not None and run.family == "diffusion" and run.trainer.iteration > 0:
+        return run.trainer.sampling_model(), t("concepts.diff_session", steps=f"{run.trainer.iteration:,}")
+    return None, None
+
+
+def diffusion_numbers(model: object, seed: int) -> DiffusionReadout:
+    """The forward process and the denoiser's guesses on a seeded test batch (computed each time: the session's
+    model changes while it trains; six U-Net passes over 64 digits take a fraction of a second)."""
+    real, labels = readouts.real_batch(DIFFUSION_BATCH, seed, "signed")
+    return readouts.diffusion_readout(model, real, torch.as_tensor(labels, dtype=torch.long), seed=seed)
+
+
+def diffusion_table(numbers: DiffusionReadout) -> pd.DataFrame:
+    """One row per noise level t: the forward process's numbers and the model's errors."""
+    return pd.DataFrame({
+        "t": [level.t for level in numbers.levels],
+        "ᾱ_t": [level.alpha_bar for level in numbers.levels],
+        t("concepts.diff_col_snr"): [level.snr for level in numbers.levels],
+        t("concepts.diff_col_std"): [level.std_measured for level in numbers.levels],
+        t("concepts.diff_col_std_formula"): [level.std_closed_form for level in numbers.levels],
+        t("concepts.diff_col_eps"): [level.eps_loss for level in numbers.levels],
+        t("concepts.diff_col_x0"): [level.x0_error for level in numbers.levels],
     })
