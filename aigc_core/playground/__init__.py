@@ -10,15 +10,23 @@ using Interactive Visual Experimentation", IEEE VIS 2018) draws, computed from a
 - `PlaygroundSettings`: the page's knobs as one frozen record, split into what applies from the next step
   (`GANTrainer.update_config`) and what needs a fresh model (architecture, noise, data, seed);
 - `TrainerPair`: two configurations trained side by side on the same data from the same initial weights;
-- `one_thread()`: run these tiny networks on one CPU thread (see its docstring for why and what it costs).
+- `one_thread()`: run these tiny networks on one CPU thread (see its docstring for why and what it costs);
+- diffusion mode (`diffusion_views.py`): a denoiser's samples, the particles' reverse trajectories, its score
+  field at a chosen noise level t, and the forward process blurring the data, with the same KL / JS and modes.
 
 Everything here is plain PyTorch/NumPy; display functions run under `torch.inference_mode()`.
-The views are in `views.py`, the training side in `training.py`; this package exports both.
+The views are in `views.py` (GAN) and `diffusion_views.py`, the training side in `training.py`; this package
+exports them.
 """
 
+from .diffusion_views import (
+    compute_diffusion_view, DiffusionNoise, diffusion_noise, DiffusionView, FIELD_RESOLUTION, forward_process,
+    PARTICLES, sample_with_trajectories, score_field, ScoreField, Trajectories,
+)
 from .training import (
-    CUSTOM, MAX_HIDDEN_LAYERS, MAX_WIDTH, OPTIMIZER_KINDS, PLAYGROUND_LOSSES, RESET_FIELDS, build_pair,
-    build_trainer, candidate_grid, fresh_copy, History, live_changes, mean_losses, one_thread,
+    CUSTOM, FAMILIES, Family, TOY_DIFFUSION, MAX_HIDDEN_LAYERS, MAX_WIDTH, OPTIMIZER_KINDS, PLAYGROUND_LOSSES, RESET_FIELDS, build_pair,
+    build_trainer, candidate_grid, fresh_copy, History, live_changes, mean_loss, mean_losses,
+    one_thread, PlaygroundTrainer,
     PlaygroundSettings, points_digest, pretrained_name, reset_changes, spray, TrainerPair,
 )
 from .views import (
@@ -29,6 +37,9 @@ from .views import (
 )
 
 __all__ = [
+    "DiffusionNoise", "DiffusionView", "FAMILIES", "TOY_DIFFUSION", "FIELD_RESOLUTION", "Family", "PARTICLES", "PlaygroundTrainer",
+    "ScoreField", "Trajectories", "compute_diffusion_view", "diffusion_noise", "forward_process",
+    "mean_loss", "sample_with_trajectories", "score_field",
     "ARROW_POINTS", "CUSTOM", "Coverage", "FAKE_POINTS", "GeneratorGradients", "HEATMAP_RESOLUTION", "Heatmap",
     "History", "MANIFOLD_LINES", "MANIFOLD_POINTS", "MANIFOLD_POINTS_1D", "MAX_HIDDEN_LAYERS", "MAX_WIDTH",
     "Manifold", "OPTIMIZER_KINDS", "PLANE_BOUNDS", "PLAYGROUND_LOSSES", "PlaygroundSettings", "PlaygroundView",

@@ -9,25 +9,34 @@ import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
+from typing import Literal, get_args
 import numpy as np
 import torch
 
 from .. import losses, toy2d
 from ..errors import ConfigError, DataError
+from ..diffusion_trainer import DiffusionStats, DiffusionTrainConfig, DiffusionTrainer
 from ..gan_trainer import GANStats, GANTrainConfig, GANTrainer
 from ..models.gan import GAN, Noise, ToyGANConfig
+from ..models.unet import ToyDenoiser, ToyDenoiserConfig
 from ..optim import OptimizerConfig
+from ..presets import get_preset
 from ..toy2d import PointSource
 
 CUSTOM = "custom"  # PlaygroundSettings.data for a user's own point set
+Family = Literal["gan", "diffusion"]
+FAMILIES: tuple[str, ...] = get_args(Family)
+# Diffusion mode trains the `toy_diffusion` recipe; the page changes only its batch, step size and seed.
+TOY_DIFFUSION = get_preset("toy_diffusion")
+PlaygroundTrainer = GANTrainer | DiffusionTrainer
 OPTIMIZER_KINDS: tuple[str, ...] = ("sgd", "adam")
 PLAYGROUND_LOSSES: tuple[str, ...] = ("minimax", "non_saturating", "least_squares", "wgan_gp", "hinge")
 MAX_HIDDEN_LAYERS = 4
 MAX_WIDTH = 128
 
 # Fields whose change needs a fresh model; every other field applies from the next step.
-RESET_FIELDS: tuple[str, ...] = ("data", "data_id", "hidden_layers", "width", "z_dim", "noise", "seed", "pretrained")
+RESET_FIELDS: tuple[str, ...] = ("family", "data", "data_id", "hidden_layers", "width", "z_dim", "noise", "seed", "pretrained")
 
 
 # -- threads ---------------------------------------------------------------------------------------------------
@@ -68,8 +77,10 @@ def one_thread() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class PlaygroundSettings:
-    """Every knob of the playground. Defaults are the `toy_gan` preset, so the shipped toy models fit them."""
+    """Every knob of the playground. Defaults are the `toy_gan` preset, so the shipped toy models fit them; in
+    diffusion mode the `toy_diffusion` preset with batch_size, denoiser_lr and seed put in (the GAN fields rest)."""
 
+    family: Family = "gan"
     data: str = "ring"  # a toy2d name or CUSTOM
     data_id: str = ""  # for CUSTOM: a digest of the points (`points_digest`), so new points count as new data
     hidden_layers: int = 2
@@ -84,9 +95,12 @@ class PlaygroundSettings:
     d_steps: int = 1  # k
     batch_size: int = 256
     seed: int = 0
-    pretrained: bool = False
+    pretrained: bool = False  # GAN only: there are no shipped denoisers for the plane
+    denoiser_lr: float = TOY_DIFFUSION.train_config.optim.lr
 
     def validate(self) -> None:
+        if self.family not in FAMILIES:
+            raise ConfigError(f"Unknown model family {self.family!r}; choose one of {', '.join(FAMILIES)}.")
         if self.data != CUSTOM and self.data not in toy2d.TOY_DISTRIBUTIONS:
             raise ConfigError(f"Unknown data {self.data!r}; choose one of {', '.join(toy2d.TOY_DISTRIBUTIONS)} "
                               f"or {CUSTOM!r}.")
@@ -105,10 +119,16 @@ class PlaygroundSettings:
                 raise ConfigError(f"{name}: optimizer must be one of {', '.join(OPTIMIZER_KINDS)}; got {kind!r}.")
         self.train_config().validate()
 
-    def model_config(self) -> ToyGANConfig:
+    def model_config(self) -> ToyGANConfig | ToyDenoiserConfig:
+        if self.family == "diffusion":
+            return TOY_DIFFUSION.model_config
         return ToyGANConfig(z_dim=self.z_dim, hidden_layers=self.hidden_layers, width=self.width, noise=self.noise)
 
-    def train_config(self) -> GANTrainConfig:
+    def train_config(self) -> GANTrainConfig | DiffusionTrainConfig:
+        if self.family == "diffusion":
+            base: DiffusionTrainConfig = TOY_DIFFUSION.train_config
+            return replace(base, batch_size=self.batch_size, optim=replace(base.optim, lr=self.denoiser_lr),
+                           seed=self.seed)
         return GANTrainConfig(
             loss=self.loss,
             batch_size=self.batch_size,
@@ -155,9 +175,15 @@ def fresh_copy(model: GAN) -> GAN:
 # -- history -------------------------------------------------------------------------------------------------
 
 
+_COLUMNS = ("step", "d_loss", "g_loss", "kl", "js", "loss")
+
+
 @dataclass
 class History:
-    """Curves over training: one row per redraw, thinned to at most `limit` rows (every other row dropped)."""
+    """Curves over training: one row per redraw, thinned to at most `limit` rows (every other row dropped).
+
+    A GAN records d_loss and g_loss; a denoiser, one network with one objective, records `loss` (the simple loss)
+    and leaves d_loss and g_loss NaN, as a GAN leaves `loss` (the charts drop NaN)."""
 
     limit: int = 300  # a point per pixel of the 300 px charts; every row is redrawn each frame
     step: list[int] | None = None
@@ -165,28 +191,30 @@ class History:
     g_loss: list[float] | None = None
     kl: list[float] | None = None
     js: list[float] | None = None
+    loss: list[float] | None = None
 
     def __post_init__(self) -> None:
-        for name in ("step", "d_loss", "g_loss", "kl", "js"):
+        for name in _COLUMNS:
             if getattr(self, name) is None:
                 setattr(self, name, [])
 
     def __len__(self) -> int:
         return len(self.step)  # type: ignore[arg-type]
 
-    def record(self, step: int, d_loss: float, g_loss: float, kl: float, js: float) -> None:
+    def record(self, step: int, d_loss: float, g_loss: float, kl: float, js: float, loss: float = math.nan) -> None:
         later = next((i for i, s in enumerate(self.step) if s > step), None)  # type: ignore[arg-type]
         if later is not None:  # the trainer rolled back after a divergence: those rows are to be redone
-            for name in ("step", "d_loss", "g_loss", "kl", "js"):
+            for name in _COLUMNS:
                 del getattr(self, name)[later:]
+        row = {"step": step, "d_loss": d_loss, "g_loss": g_loss, "kl": kl, "js": js, "loss": loss}
         if self.step and step == self.step[-1]:  # a redraw without training: refresh the row
-            for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("kl", kl), ("js", js)):
-                getattr(self, name)[-1] = value
+            for name in _COLUMNS[1:]:
+                getattr(self, name)[-1] = row[name]
             return
-        for name, value in (("step", step), ("d_loss", d_loss), ("g_loss", g_loss), ("kl", kl), ("js", js)):
-            getattr(self, name).append(value)
+        for name in _COLUMNS:
+            getattr(self, name).append(row[name])
         if len(self) > self.limit:
-            for name in ("step", "d_loss", "g_loss", "kl", "js"):
+            for name in _COLUMNS:
                 column = getattr(self, name)
                 setattr(self, name, column[:-1:2] + column[-1:])  # keep the newest row
 
@@ -200,6 +228,12 @@ def mean_losses(records: list[GANStats], fallback: GANStats) -> tuple[float, flo
         values = [getattr(r, name) for r in rows if math.isfinite(getattr(r, name))]
         result.append(sum(values) / len(values) if values else float("nan"))
     return result[0], result[1]
+
+
+def mean_loss(records: list[DiffusionStats], fallback: DiffusionStats) -> float:
+    """Mean denoising loss over a slice's records (the trainer's last record when the slice was empty)."""
+    values = [r.loss for r in (records or [fallback]) if math.isfinite(r.loss)]
+    return sum(values) / len(values) if values else math.nan
 
 
 # -- side by side ---------------------------------------------------------------------------------------------
@@ -225,9 +259,14 @@ class TrainerPair:
 
 def build_trainer(
     settings: PlaygroundSettings, source: PointSource, *, model: GAN | None = None, device: torch.device | str = "cpu"
-) -> GANTrainer:
-    """A trainer for the settings on `source`; `model` (e.g. a pretrained copy) replaces a fresh one."""
+) -> PlaygroundTrainer:
+    """A trainer for the settings on `source`; `model` (e.g. a pretrained copy) replaces a fresh one (GAN only)."""
     settings.validate()
+    if settings.family == "diffusion":
+        if model is not None:
+            raise ConfigError("Diffusion mode starts from a fresh denoiser; there are no pretrained ones.")
+        denoiser = ToyDenoiser(settings.model_config(), seed=settings.seed)  # type: ignore[arg-type]
+        return DiffusionTrainer(denoiser, source, settings.train_config(), device=device)  # type: ignore[arg-type]
     if model is None:
         model = GAN(settings.model_config(), seed=settings.seed)
     elif model.config != settings.model_config():
@@ -244,6 +283,8 @@ def build_pair(
     device: torch.device | str = "cpu",
 ) -> TrainerPair:
     """Two trainers from identical initial weights. `second` may differ from `first` in live fields only."""
+    if first.family != "gan":
+        raise ConfigError("Side by side compares two GAN configurations.")
     if reset_changes(first, second):
         raise ConfigError(f"Side-by-side runs must share data, architecture and seed; "
                           f"these differ: {', '.join(reset_changes(first, second))}.")
