@@ -32,18 +32,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal, NamedTuple, Protocol
+from typing import Literal, NamedTuple, Protocol, get_args
 
 import torch
 
 from .errors import ConfigError
 
 ScheduleKind = Literal["linear", "cosine"]
-SCHEDULES: tuple[str, ...] = ("linear", "cosine")
+SCHEDULES: tuple[str, ...] = get_args(ScheduleKind)
 Prediction = Literal["epsilon", "v"]
-PREDICTIONS: tuple[str, ...] = ("epsilon", "v")
+PREDICTIONS: tuple[str, ...] = get_args(Prediction)
 Sampler = Literal["ddpm", "ddim"]
-SAMPLERS: tuple[str, ...] = ("ddpm", "ddim")
+SAMPLERS: tuple[str, ...] = get_args(Sampler)
 
 MAX_TIMESTEPS = 4000  # T; the papers use 1000 (Ho et al.) to 4000 (Nichol & Dhariwal)
 MAX_GUIDANCE = 20.0  # w; samples are already saturated well below this

@@ -534,36 +534,29 @@ def test_bad_trainer_settings_raise_config_error():
         trainer.update_config(DiffusionTrainConfig(sample_steps=500))
 
 
-def test_cli_train_sample_evaluate(tmp_path):
+def test_cli_train_sample_evaluate(tmp_path, capsys):
     """The dry run saves the EMA denoiser; sample writes a PNG; evaluate --json reports the metrics with the sampler,
-    its step count and the seconds per 64 samples; a NaN guidance is a one-line error."""
+    its step count and the seconds per 64 samples; a NaN guidance is a one-line error. In-process (main(argv)):
+    a subprocess per command would spend most of the test importing torch."""
     import json
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
-
-    def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "aigc_core", *args], cwd=root, capture_output=True, text=True,
-                              timeout=600)
+    from aigc_core.cli import main
 
     out = tmp_path / "ddpm"
-    train = cli("train", "--model", "diffusion_live", "--seed", "3", "--out", str(out), "--dry-run", "--threads", "1")
-    assert train.returncode == 0, train.stderr
+    assert main(["train", "--model", "diffusion_live", "--seed", "3", "--out", str(out), "--dry-run",
+                 "--threads", "1"]) == 0
     checkpoint = load_checkpoint(out)
     assert checkpoint.family == "diffusion" and checkpoint.provenance["steps"] == 3
-    sample = cli("sample", str(out), "--out", str(tmp_path / "grid.png"), "--n", "4", "--sample-steps", "3")
-    assert sample.returncode == 0, sample.stderr
+    assert main(["sample", str(out), "--out", str(tmp_path / "grid.png"), "--n", "4", "--sample-steps", "3"]) == 0
     assert (tmp_path / "grid.png").read_bytes().startswith(b"\x89PNG")
-    evaluate = cli("evaluate", str(out), "--json", "--samples", "20", "--sample-steps", "3", "--sampler", "ddpm")
-    assert evaluate.returncode == 0, evaluate.stderr
-    result = json.loads(evaluate.stdout)
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--json", "--samples", "20", "--sample-steps", "3", "--sampler", "ddpm"]) == 0
+    result = json.loads(capsys.readouterr().out)
     assert result["sampler"] == "ddpm" and result["steps"] == 3 and result["samples"] == 20
     assert sum(result["class_counts"]) == 20 and result["seconds_per_64"] > 0
     assert {"classifier_score", "fid", "guidance"} <= set(result)
-    bad = cli("evaluate", str(out), "--json", "--samples", "20", "--guidance", "nan")
-    assert bad.returncode == 2 and "guidance" in bad.stderr and "Traceback" not in bad.stderr
+    assert main(["evaluate", str(out), "--json", "--samples", "20", "--guidance", "nan"]) == 2
+    assert "guidance" in capsys.readouterr().err
 
 
 def test_predict_is_the_first_step_of_the_sampler():
