@@ -154,7 +154,8 @@ PRESETS["diffusion"] = Preset(
 )
 PRESETS["diffusion_live"] = Preset(
     "diffusion_live", "diffusion", "mnist", UNetConfig(),
-    DiffusionTrainConfig(batch_size=64, optim=_adam(2e-3, 0.9), ema=0.995),
+    # 10 DDIM steps for the live grid: a whole sampler run per redraw, so fewer steps leave more time to train.
+    DiffusionTrainConfig(batch_size=64, optim=_adam(2e-3, 0.9), ema=0.995, sample_steps=10),
     3000, "the same DDPM for live training: batch 64, a larger step size and a short EMA",
 )
 # The 2-D Playground's diffusion mode trains this live, and draws 2,048 samples with every redraw: width 64 makes

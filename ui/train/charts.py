@@ -169,7 +169,7 @@ def diffusion_charts(tr: Translator, columns: Mapping[str, np.ndarray], timestep
                      colorbar={"title": {"text": tr("train_diffusion.chart_by_t_colour")}, "thickness": 12},
                      hovertemplate="%{y}<br>%{x}: 10^%{z:.2f}<extra></extra>")
     _update_heatmap(by_t.data[0], columns, T_QUARTERS)
-    by_t.update_layout(hovermode="closest")
+    by_t.update_layout(hovermode="closest", yaxis={"type": "category"})  # rows are named, not numbers
     grads = _figure(tr, tr("train.chart.grads"), tr("train.chart.norm_axis"), log_y=True)
     _line(grads, x, columns["grad_norm"], tr("train_diffusion.chart_grad"), D_COLOUR)
     return [loss, by_t, grads]
