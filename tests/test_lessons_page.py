@@ -95,3 +95,18 @@ def test_chinese_lessons_page():
     at = _page("zh")
     text = _texts(at)
     assert "模式崩溃" in text and "⟦" not in text
+
+
+def test_a_lesson_model_above_the_servers_cap_is_refused_with_a_message(monkeypatch):
+    """The mode-collapse lesson trains a copy of a shipped GAN: the session's parameter cap applies to it too."""
+    if not (PRETRAINED_DIR / "gan_mlp" / "config.json").is_file():
+        pytest.skip("needs pretrained GANs")
+    monkeypatch.setenv("AIGC_MAX_PARAMS", "100000")
+    at = _page()
+    at.button_group(key="lessons_pick").set_value("mode_collapse").run()
+    _click(at, "lessons_run_btn")
+    assert at.session_state[STATE] is None
+    assert any("above this server" in str(e.value) for e in at.error), [e.value for e in at.error]
+    monkeypatch.delenv("AIGC_MAX_PARAMS")
+    _click(at, "lessons_run_btn")  # the page keeps working: within the cap the lesson starts
+    assert at.session_state[STATE] is not None

@@ -14,8 +14,10 @@ import streamlit as st
 from aigc_core import lessons
 from aigc_core.errors import AigcError
 from aigc_core.lessons import Lesson
+from aigc_core.presets import get_preset
 from aigc_core.slicing import run_slice
 from ui.resources import available_pretrained, try_pretrained
+from ui.server import limits
 
 STATE = "lessons_run"
 QUICK = "lessons_quick"
@@ -60,9 +62,12 @@ def build(key: str, options: dict[str, Any]) -> Lesson:
         classifier, error2 = try_pretrained("classifier")
         if gan is None or classifier is None:
             raise AigcError(error or error2 or "missing pretrained weights")
+        limits.enforce(config=gan.model.config)  # the lesson trains a copy: the server's caps apply to it too
         return lessons.make_lesson(key, quick=quick, gan=gan.model, classifier=classifier.model)
     if key == "article_gan":
-        return lessons.make_lesson(key, quick=quick, preset=options.get("preset", "gan_seed_mlp"))
+        preset = options.get("preset", "gan_seed_mlp")
+        limits.enforce(config=get_preset(preset).model_config)
+        return lessons.make_lesson(key, quick=quick, preset=preset)
     return lessons.make_lesson(key, quick=quick)
 
 
