@@ -108,8 +108,9 @@ WATCH_COUNTER = """() => {
 }"""
 
 
-def in_browser(seconds: float, runs: int) -> dict[str, float]:
-    """Redraws/s and iterations/s the user sees in Chromium (medians over `runs` fresh page loads)."""
+def in_browser(seconds: float, runs: int, query: str = "") -> dict[str, float]:
+    """Redraws/s and iterations/s the user sees in Chromium (medians over `runs` fresh page loads); `query` is a
+    set-up for the page's URL (e.g. "family=diffusion", as bench_playground_diffusion.py measures)."""
     from benchlib import median
     from browserlib import block_foreign, chromium, streamlit_server, wait_for_app
 
@@ -121,7 +122,7 @@ def in_browser(seconds: float, runs: int) -> dict[str, float]:
             page = context.new_page()
             page.goto(server.url)  # Home first: a fresh server serves deep links after st.navigation
             wait_for_app(page)
-            page.goto(f"{server.url}/playground")
+            page.goto(f"{server.url}/playground" + (f"?{query}" if query else ""))
             wait_for_app(page)
             page.locator('[data-testid="stVegaLiteChart"] canvas').first.wait_for()
             page.evaluate(WATCH_COUNTER)

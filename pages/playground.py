@@ -1,5 +1,7 @@
 """2-D GAN Playground: train a small GAN on points in the plane and watch D's verdict, G's manifold and the
-gradients that move G's samples (after GAN Lab, Kahng et al., 2018), one run or two side by side.
+gradients that move G's samples (after GAN Lab, Kahng et al., 2018), one run or two side by side; or, in diffusion
+mode, a denoiser: its score field at a chosen noise level, particles flowing from noise to the data, the forward
+process blurring the data.
 
 A thin page over ui/playground/: settings.py (the sidebar), link.py (the URL), data.py (your own points), run.py
 (the session's run), controls.py (the toolbar), live.py (the timed fragment and slow motion), view.py (what a
@@ -13,11 +15,13 @@ from ui.playground import controls, link, live, run as state, settings as playgr
 from ui.playground.data import custom_points_editor
 from ui.text import plain
 
-st.title(t("playground.title"))
-st.caption(t("playground.intro"))
-
 playground_settings.init_defaults()
 link.link_in()  # a newly opened share link sets the sidebar
+diffusion = st.session_state["pg_family"] == "diffusion"
+st.title(t("playground.title_diffusion") if diffusion else t("playground.title"))
+st.caption(t("playground.intro_diffusion") if diffusion else t("playground.intro"))
+
+playground_settings.family_control()
 playground_settings.sidebar_settings()
 link.link_out()  # the set-up into the URL, and the link to copy
 if st.session_state["pg_data"] == "custom":
@@ -25,7 +29,7 @@ if st.session_state["pg_data"] == "custom":
 settings = playground_settings.current_settings()
 
 run, pending, error = state.sync(settings)
-controls.toolbar(ready=run is not None, compare=run is not None and run.compare)
+controls.toolbar(ready=run is not None, compare=run is not None and run.compare, diffusion=diffusion)
 
 if error:
     st.error(t("playground.settings_error", message=plain(error)), icon=":material/error:")
@@ -41,11 +45,11 @@ if run is not None and run.pretrained_steps:
 if run is None:
     if settings[0].data == "custom":
         st.info(t("playground.need_points"), icon=":material/info:")
-elif st.session_state.get("pg_slowmo") and not run.compare:
+elif st.session_state.get("pg_slowmo") and not run.compare and not run.diffusion:
     live.slow_motion(run)
 else:
     live.abandon_slow_motion(run)
     live.live_fragment(bool(st.session_state.get(state.PLAYING_KEY)))
 
 with st.expander(t("playground.how_heading")):
-    st.markdown(t("playground.how_text"))
+    st.markdown(t("playground.how_text_diffusion") if diffusion else t("playground.how_text"))

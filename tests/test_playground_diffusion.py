@@ -136,3 +136,22 @@ def test_history_records_a_denoisers_loss_beside_kl_and_js():
     rows = [DiffusionStats(1, 1.0, (1.0,) * 4, 0.1, 0.0), DiffusionStats(2, math.nan, (1.0,) * 4, 0.1, 0.0),
             DiffusionStats(3, 3.0, (1.0,) * 4, 0.1, 0.0)]
     assert pg.mean_loss(rows, rows[0]) == 2.0 and pg.mean_loss([], rows[2]) == 3.0
+
+
+def test_a_pooled_frame_redraws_the_shown_rows_and_one_block():
+    trainer = _trainer()
+    full = _view(trainer)
+    total = len(full.samples)
+    rows = pg.refreshed_rows(3, total)
+    assert rows[: pg.SHOWN_POINTS].tolist() == list(range(pg.SHOWN_POINTS)) and len(rows) == pg.SHOWN_POINTS + pg.POOL_BLOCK
+    blocks = -(-(total - pg.SHOWN_POINTS) // pg.POOL_BLOCK)
+    covered = torch.cat([pg.refreshed_rows(frame, total) for frame in range(blocks)]).unique()
+    assert len(covered) == total  # every row is redrawn within `blocks` frames
+    zeros = torch.zeros_like(full.samples)
+    pooled = _view(trainer, pool=zeros, frame=3)
+    kept = torch.ones(total, dtype=torch.bool)
+    kept[rows] = False
+    assert torch.equal(pooled.samples[rows], full.samples[rows]) and (pooled.samples[kept] == 0).all()
+    same = _view(trainer, pool=full.samples, frame=5)  # the model did not change: the pool is already exact
+    assert torch.equal(same.samples, full.samples) and same.kl == full.kl
+    assert (same.trajectories.positions == full.trajectories.positions).all()  # the particles are among the shown

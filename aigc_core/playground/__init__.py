@@ -21,7 +21,7 @@ exports them.
 
 from .diffusion_views import (
     compute_diffusion_view, DiffusionNoise, diffusion_noise, DiffusionView, FIELD_RESOLUTION, forward_process,
-    PARTICLES, sample_with_trajectories, score_field, ScoreField, Trajectories,
+    PARTICLES, POOL_BLOCK, refreshed_rows, sample_with_trajectories, score_field, ScoreField, Trajectories,
 )
 from .training import (
     CUSTOM, FAMILIES, Family, TOY_DIFFUSION, MAX_HIDDEN_LAYERS, MAX_WIDTH, OPTIMIZER_KINDS, PLAYGROUND_LOSSES, RESET_FIELDS, build_pair,
@@ -37,9 +37,10 @@ from .views import (
 )
 
 __all__ = [
-    "DiffusionNoise", "DiffusionView", "FAMILIES", "TOY_DIFFUSION", "FIELD_RESOLUTION", "Family", "PARTICLES", "PlaygroundTrainer",
+    "DiffusionNoise", "DiffusionView", "FAMILIES", "TOY_DIFFUSION", "FIELD_RESOLUTION", "Family", "PARTICLES",
+    "POOL_BLOCK", "PlaygroundTrainer",
     "ScoreField", "Trajectories", "compute_diffusion_view", "diffusion_noise", "forward_process",
-    "mean_loss", "sample_with_trajectories", "score_field",
+    "mean_loss", "refreshed_rows", "sample_with_trajectories", "score_field",
     "ARROW_POINTS", "CUSTOM", "Coverage", "FAKE_POINTS", "GeneratorGradients", "HEATMAP_RESOLUTION", "Heatmap",
     "History", "MANIFOLD_LINES", "MANIFOLD_POINTS", "MANIFOLD_POINTS_1D", "MAX_HIDDEN_LAYERS", "MAX_WIDTH",
     "Manifold", "OPTIMIZER_KINDS", "PLANE_BOUNDS", "PLAYGROUND_LOSSES", "PlaygroundSettings", "PlaygroundView",

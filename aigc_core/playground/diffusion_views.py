@@ -12,7 +12,10 @@
   (`aigc_core.diffusion.q_sample`, Ho et al., eq. 4).
 
 All of it is one sampler run (samples and trajectories together) plus one network call on the grid, under
-`torch.inference_mode()`; training state is not touched.
+`torch.inference_mode()`; training state is not touched. While playing, a frame may pass the last frame's samples
+as `pool`: then only the shown points (which hold the particles) and one block of the rest are drawn again, and
+KL / JS / modes use the pool, whose other blocks are at most a few frames old. That is a third of the sampler's
+work, which is most of a redraw (bench/bench_playground_diffusion.py); paused frames draw everything.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from ..diffusion_trainer import DiffusionTrainer
 from .views import FAKE_POINTS, PLANE_BOUNDS, SHOWN_POINTS, Coverage, coverage, plane_grid
 
 PARTICLES = 64  # samples whose whole reverse trajectory is kept (the animated particles)
+POOL_BLOCK = 256  # samples beyond the shown ones redrawn per frame when a pool is passed (1,536 / 256: 6 frames)
 FIELD_RESOLUTION = 20  # arrows per side of the field grid: 400 arrows
 
 
@@ -116,6 +120,16 @@ class DiffusionView:
     trajectories: Trajectories | None
     field: ScoreField | None
     forward: np.ndarray | None  # (N, 2): the real points at noise level t
+    samples: torch.Tensor | None = None  # (FAKE_POINTS, 2): every x_0 behind KL / JS / modes (the next pool)
+
+
+def refreshed_rows(frame: int, total: int, shown: int = SHOWN_POINTS, block: int = POOL_BLOCK) -> torch.Tensor:
+    """The rows of x_T a pooled frame samples again: the first `shown` (drawn, particles among them) and block
+    `frame mod blocks` of the rest, so every row is at most `blocks` frames old. (K,) int64, ascending."""
+    rest = max(total - shown, 0)
+    blocks = max(1, -(-rest // block))  # ceil
+    start = shown + (frame % blocks) * block
+    return torch.cat([torch.arange(min(shown, total)), torch.arange(start, min(start + block, total))])
 
 
 @torch.inference_mode()
@@ -129,13 +143,22 @@ def compute_diffusion_view(
     steps: int | None = None,
     field: bool = True,
     forward: bool = True,
+    pool: torch.Tensor | None = None,
+    frame: int = 0,
 ) -> DiffusionView:
     """One frame of diffusion mode from the trainer's current (EMA) weights; t is clamped into 1 … T. The sampler
-    takes `steps` DDIM steps (default: the trainer's `sample_steps`, also the animation's length)."""
+    takes `steps` DDIM steps (default: the trainer's `sample_steps`, also the animation's length). `pool`: the
+    last frame's `samples`, of which only `refreshed_rows(frame, …)` are drawn again (None: all are drawn)."""
     schedule = trainer.schedule
     t = min(max(int(t), 1), schedule.T)
     steps = trainer.config.sample_steps if steps is None else steps
-    fake_all, trajectories = sample_with_trajectories(trainer, noise.x_T, steps=steps)
+    if pool is None or pool.shape != noise.x_T.shape:
+        fake_all, trajectories = sample_with_trajectories(trainer, noise.x_T, steps=steps)
+    else:
+        rows = refreshed_rows(frame, len(noise.x_T))
+        fresh, trajectories = sample_with_trajectories(trainer, noise.x_T[rows], steps=steps)
+        fake_all = pool.clone()
+        fake_all[rows] = fresh
     kl, js = metrics.grid_kl_js(trainer.source.points.cpu(), fake_all, PLANE_BOUNDS)
     return DiffusionView(
         iteration=trainer.iteration, t=t, T=schedule.T,
@@ -143,4 +166,5 @@ def compute_diffusion_view(
         coverage=coverage(data, fake_all), trajectories=trajectories,
         field=score_field(trainer, t) if field else None,
         forward=forward_process(schedule, real_shown, t, noise.forward) if forward else None,
+        samples=fake_all,
     )

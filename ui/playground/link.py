@@ -1,5 +1,6 @@
 """The 2-D Playground's set-up in the URL: its widgets have fixed keys and fixed defaults, so the generic
-`ui.share.sync.sync_setup` / `write_setup` do everything::
+`ui.share.sync.sync_setup` / `write_setup` do everything. `family` (gan | diffusion) defaults to gan, so links made
+before diffusion mode read as they did::
 
     link_in()            # before the sidebar widgets
     ...
@@ -20,6 +21,7 @@ from ui.share.sync import share_link_box, sync_setup, write_setup
 def setup() -> Schema:
     d = pc.DEFAULTS
     return (
+        Param("family", d["pg_family"], choices=pg.FAMILIES, widget="pg_family", label="playground.family_label"),
         Param("data", d["pg_data"], choices=pc.DATA_OPTIONS, widget="pg_data", label="playground.data_label"),
         Param("pretrained", d["pg_pretrained"], widget="pg_pretrained", label="playground.pretrained_label"),
         Param("layers", d["pg_layers"], choices=(1, 2, 3, 4), widget="pg_layers", label="playground.layers_label"),
@@ -37,6 +39,7 @@ def setup() -> Schema:
               label="playground.d_opt_label"),
         Param("lr_d", d["pg_d_lr"], choices=pc.LR_OPTIONS, widget="pg_d_lr", label="playground.d_lr_label"),
         Param("seed", d["pg_seed"], low=0, high=SEED_MAX, widget="pg_seed", label="playground.seed_label"),
+        Param("lr", d["pg_dn_lr"], choices=pc.LR_OPTIONS, widget="pg_dn_lr", label="playground.dn_lr_label"),
     )
 
 

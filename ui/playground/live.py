@@ -8,6 +8,10 @@ once, so the browser draws one frame while the server trains the next; one frame
 idle while the browser drew, and the timer's round trip cost more than the training (1.7 redraws/s at 110
 iterations/s in Chromium here, bench/bench_playground.py). A click on Pause or a step button preempts the run at
 its next frame: Streamlit interrupts a fragment at any st call when a rerun is requested.
+
+Diffusion mode draws the same way (`diffusion_view.build_diffusion_chart`), with a t slider over the chart for
+the noise level of the field and the forward process; while playing, each frame also moves the particles one
+sampler step further along their reverse trajectories (paused, they rest on the data with their whole trails).
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from aigc_core.slowmo import PhaseRecord
 from ui.playground import run as state
 from ui.i18n import t, translator
 from ui.diagram import live_mermaid
+from ui.playground.diffusion_view import (
+    DIFFUSION_LAYERS, DIFFUSION_SLICE_SECONDS, build_diffusion_chart, diffusion_legend_markdown,
+)
 from ui.playground.view import LAYERS, SLICE_SECONDS, build_chart, legend_markdown
 from ui.labels import gan_labels
 from ui.slowmo import slow_motion_panel
@@ -37,14 +44,30 @@ LOOP_EVERY = 2.0  # seconds between updates of the feedback-loop diagram while p
 _LOOP_KEY = "pg_loop_source"  # (time, Mermaid source) last shown
 
 
-def _layers() -> set[str]:
-    chosen = st.pills(t("playground.views_label"), options=LAYERS, selection_mode="multi", key="pg_views",
-                      default=list(LAYERS), format_func=lambda v: t(f"playground.layer.{v}"),
+def _layers(diffusion: bool = False) -> set[str]:
+    options, key = (DIFFUSION_LAYERS, "pg_dviews") if diffusion else (LAYERS, "pg_views")
+    chosen = st.pills(t("playground.views_label"), options=options, selection_mode="multi", key=key,
+                      default=list(options), format_func=lambda v: t(f"playground.layer.{v}"),
                       help=t("playground.views_help"))
     return set(chosen or [])
 
 
-def _views(run: state.PlaygroundRun, layers: set[str]) -> list[pg.PlaygroundView]:
+def _noise_level(run: state.PlaygroundRun) -> int:
+    """The t slider of diffusion mode: the noise level of the field and the forward process."""
+    T = run.trainers[0].schedule.T  # noqa: N806
+    st.session_state.setdefault("pg_t", max(1, T // 4))
+    st.session_state["pg_t"] = min(max(int(st.session_state["pg_t"]), 1), T)
+    return int(st.slider(t("playground.t_label"), 1, T, key="pg_t", help=t("playground.t_help", T=T)))
+
+
+def _views(run: state.PlaygroundRun, layers: set[str], noise_level: int = 1, playing: bool = False) -> list:
+    if run.diffusion:  # while playing, a frame redraws part of the samples (pool: see compute_diffusion_view)
+        view = pg.compute_diffusion_view(run.trainers[0], data=run.settings[0].data, real_shown=run.real_shown,
+                                         noise=run.noise, t=noise_level, field="field" in layers,
+                                         forward="forward" in layers, pool=run.samples if playing else None,
+                                         frame=run.frame)
+        run.samples = view.samples
+        return [view]
     return [
         pg.compute_view(trainer, data=settings.data, real_shown=run.real_shown, noise=run.noise,
                         heatmap="heatmap" in layers, manifold="manifold" in layers, gradients="gradients" in layers)
@@ -70,6 +93,18 @@ def _modes(view: pg.PlaygroundView) -> str:
 def readouts(run: state.PlaygroundRun, views: list[pg.PlaygroundView], slots: list | None = None) -> list:
     """Iteration, losses, D's means, KL, JS and mode coverage of each run. Returns the elements drawn; pass them
     back as `slots` to replace them in place (the next frame of the same fragment run)."""
+    if run.diffusion:
+        trainer, view, history = run.trainers[0], views[0], run.histories[0]
+        cells = [
+            (t("playground.metric.iteration"), f"{trainer.iteration:,}", t("playground.metric.steps_help")),
+            (t("playground.metric.loss"), _number(history.loss[-1] if len(history) else trainer.last.loss),
+             t("playground.metric.loss_help")),
+            (t("playground.metric.kl"), _number(view.kl), t("playground.metric.kl_help")),
+            (t("playground.metric.js"), _number(view.js), t("playground.metric.js_help")),
+            (t("playground.metric.modes"), _modes(view), t("playground.metric.modes_help")),
+        ]
+        places = slots or st.columns(len(cells))
+        return [place.metric(label, value, help=help_text) for place, (label, value, help_text) in zip(places, cells)]
     if not run.compare:
         trainer, view = run.trainers[0], views[0]
         last, history = trainer.last, run.histories[0]
@@ -105,7 +140,8 @@ def _train(run: state.PlaygroundRun, playing: bool) -> list[list[GANStats]] | No
         if action is not None:
             return run.act(action)
         if playing:
-            return run.play(SLICE_SECONDS, int(st.session_state.get("pg_redraw", 50)))
+            seconds = DIFFUSION_SLICE_SECONDS if run.diffusion else SLICE_SECONDS
+            return run.play(seconds, int(st.session_state.get("pg_redraw", 50)))
     except TrainingDiverged as exc:
         st.session_state[state.PLAYING_KEY] = False
         st.session_state[state.ERROR_KEY] = t("playground.diverged", message=plain(exc))
@@ -131,11 +167,12 @@ def _loop_source(run: state.PlaygroundRun, playing: bool) -> str:
 def live_view() -> None:
     """The fragment body: train (if asked), compute the frame, draw it and the readouts; while playing, frames
     follow each other for up to FRAGMENT_SECONDS."""
-    run: state.PlaygroundRun | None = st.session_state.get(state.RUN_KEY)
+    run: state.PlaygroundRun | None = state.current_run()
     if run is None:
         return
     playing = bool(st.session_state.get(state.PLAYING_KEY))
-    layers = _layers()
+    layers = _layers(run.diffusion)
+    noise_level = _noise_level(run) if run.diffusion else 1
     labels = [run_label(s, i) for i, s in enumerate(run.settings)] if run.compare else [""]
     # Later frames replace the first frame's elements through the handles their calls returned: an st.empty()
     # placeholder would blank the chart at the start of each run and make the browser build it anew.
@@ -145,21 +182,27 @@ def live_view() -> None:
         frame_start = time.perf_counter()
         with pg.one_thread():
             records = _train(run, playing)
-            views = _views(run, layers)
+            views = _views(run, layers, noise_level, playing)
         if records is not None or not len(run.histories[0]):
             state.record(run, records or [[] for _ in run.trainers], views)
-        spec = build_chart(translator(), views, run.histories, layers, run_labels=labels)
+        if run.diffusion:
+            run.frame += 1 if playing else 0
+            spec = build_diffusion_chart(translator(), views[0], run.histories[0], layers,
+                                         frame=run.frame if playing else None)
+        else:
+            spec = build_chart(translator(), views, run.histories, layers, run_labels=labels)
         if chart is None:
             chart = st.vega_lite_chart(spec, width="content")
-            st.caption(legend_markdown(translator()))
+            st.caption(diffusion_legend_markdown(translator()) if run.diffusion else legend_markdown(translator()))
         else:
             chart.vega_lite_chart(spec, width="content")
         cells = readouts(run, views, cells)
         now = time.perf_counter()
         if not playing or (now - started) + (now - frame_start) > FRAGMENT_SECONDS:  # would the next frame fit?
             break
-    with st.expander(t("playground.loop_heading", run=t("playground.loop_run_a") if run.compare else "")):
-        live_mermaid(_loop_source(run, playing), key="pg_loop")
+    if not run.diffusion:
+        with st.expander(t("playground.loop_heading", run=t("playground.loop_run_a") if run.compare else "")):
+            live_mermaid(_loop_source(run, playing), key="pg_loop")
     if playing:
         st.caption(t("playground.playing_caption", n=st.session_state.get("pg_redraw", 50)))
 

@@ -1,5 +1,6 @@
-"""The playground's per-session state: one `PlaygroundRun` (one trainer, or two side by side) in
-`st.session_state`, built from `PlaygroundSettings`, plus the few flags the buttons set.
+"""The playground's per-session state: one `PlaygroundRun` per model family (one trainer, or two GANs side by
+side) in `st.session_state`, built from `PlaygroundSettings`, plus the few flags the buttons set. Switching the
+family (GAN | Diffusion) shows the other family's run; neither is discarded.
 
 Training happens in exactly two places, both in `aigc_core`: `slicing.run_slice` while playing and the trainer's
 `step_d` / `step_g` / `step` for the step buttons. This module only decides which to call and records the
@@ -18,13 +19,15 @@ from aigc_core import playground as pg
 from aigc_core.errors import AigcError, CheckpointError
 from aigc_core.evaluation import PRETRAINED_DIR
 from aigc_core.factory import toy_source
-from aigc_core.gan_trainer import GANStats, GANTrainer
+from aigc_core.diffusion_trainer import DiffusionStats
+from aigc_core.gan_trainer import GANStats
 from aigc_core.models.gan import GAN
 from aigc_core.slicing import run_slice
 from aigc_core.toy2d import PointSource
 from ui.resources import pretrained
 
-RUN_KEY = "pg_run"
+RUN_KEY = "pg_run"  # the GAN run; diffusion mode keeps its own under DIFFUSION_RUN_KEY
+DIFFUSION_RUN_KEY = "pg_run_diffusion"
 PLAYING_KEY = "pg_playing"
 ACTION_KEY = "pg_action"  # "d", "g" or "both": a step button was pressed; the live view runs it
 RESET_KEY = "pg_reset_requested"
@@ -38,24 +41,30 @@ DEVICE = torch.device("cpu")
 
 @dataclass
 class PlaygroundRun:
-    """What one session is training: one trainer, or two (side by side) from the same initial weights."""
+    """What one session is training: one trainer, or two GANs (side by side) from the same initial weights."""
 
     settings: list[pg.PlaygroundSettings]  # as applied to each trainer
-    trainers: list[GANTrainer]
+    trainers: list[pg.PlaygroundTrainer]
     source: PointSource
     real_shown: torch.Tensor
-    noise: pg.ViewNoise
+    noise: pg.ViewNoise | pg.DiffusionNoise
     histories: list[pg.History] = field(default_factory=list)
     pretrained_steps: int | None = None  # steps behind the loaded pretrained weights, if any
+    frame: int = 0  # diffusion mode: redraws so far, which picks the particles' animation frame
+    samples: torch.Tensor | None = None  # diffusion mode: the last frame's samples (the next frame's pool)
 
     @property
     def compare(self) -> bool:
         return len(self.trainers) == 2
 
     @property
+    def diffusion(self) -> bool:
+        return self.settings[0].family == "diffusion"
+
+    @property
     def has_progress(self) -> bool:
         """True once any update happened (a reset would then discard trained state)."""
-        return any(t.iteration > 0 or t.d_updates > 0 for t in self.trainers)
+        return any(t.iteration > 0 or getattr(t, "d_updates", 0) > 0 for t in self.trainers)
 
     def apply_live(self, settings: list[pg.PlaygroundSettings]) -> list[str]:
         """Hand changed live settings to the trainers (effective from the next step); returns the changed names."""
@@ -70,11 +79,14 @@ class PlaygroundRun:
                 changed += [name for name in live if name not in changed]
         return changed
 
-    def act(self, action: str) -> list[list[GANStats]]:
-        """One D update, one G update or one whole iteration on every trainer; records per trainer."""
-        records: list[list[GANStats]] = []
+    def act(self, action: str) -> list[list[GANStats | DiffusionStats]]:
+        """One D update, one G update or one whole iteration on every trainer; records per trainer. A denoiser has
+        one network: every action is one step (the toolbar offers it only "one iteration")."""
+        records: list[list[GANStats | DiffusionStats]] = []
         for trainer in self.trainers:
-            if action == "d":
+            if self.diffusion:
+                records.append([trainer.step()])
+            elif action == "d":
                 records.append([trainer.step_d()])
             elif action == "g":
                 records.append([trainer.step_g()])
@@ -82,12 +94,21 @@ class PlaygroundRun:
                 records.append([trainer.step()])
         return records
 
-    def play(self, seconds: float, max_steps: int) -> list[list[GANStats]]:
+    def play(self, seconds: float, max_steps: int) -> list[list[GANStats | DiffusionStats]]:
         """A time slice of training (`run_slice`); side by side, both trainers advance together."""
         if self.compare:
             pairs = run_slice(pg.TrainerPair(*self.trainers), seconds, max_steps)
             return [[a for a, _ in pairs], [b for _, b in pairs]]
         return [run_slice(self.trainers[0], seconds, max_steps)]
+
+
+def run_key(family: str) -> str:
+    return DIFFUSION_RUN_KEY if family == "diffusion" else RUN_KEY
+
+
+def current_run() -> PlaygroundRun | None:
+    """The run of the family the sidebar shows."""
+    return st.session_state.get(run_key(st.session_state.get("pg_family", "gan")))
 
 
 def pretrained_available(data: str) -> bool:
@@ -127,6 +148,11 @@ def build_run(settings: list[pg.PlaygroundSettings]) -> PlaygroundRun | None:
     if source is None:
         return None
     model, steps = None, None
+    if first.family == "diffusion":
+        trainer = pg.build_trainer(first, source, device=DEVICE)
+        return PlaygroundRun(settings=[first], trainers=[trainer], source=source,
+                             real_shown=pg.shown_real(source, first.seed), noise=pg.diffusion_noise(first.seed),
+                             histories=[pg.History()])
     if first.pretrained and pretrained_available(first.data):
         model, steps = pretrained_model(first.data)
     if len(settings) == 2:
@@ -156,13 +182,14 @@ def sync(settings: list[pg.PlaygroundSettings]) -> tuple[PlaygroundRun | None, l
     (nothing is lost). With trained state, such changes wait for Reset and are reported, never applied silently.
     Live changes go straight to the trainers.
     """
-    run: PlaygroundRun | None = st.session_state.get(RUN_KEY)
+    key = run_key(settings[0].family)
+    run: PlaygroundRun | None = st.session_state.get(key)
     reset = st.session_state.pop(RESET_KEY, False)
     pending = pending_changes(run, settings) if run is not None else []
     try:
         if run is None or reset or (pending and not run.has_progress):
             run = build_run(settings)
-            st.session_state[RUN_KEY] = run
+            st.session_state[key] = run
             return run, [], None
         run.apply_live(settings)  # pairs each trainer with its settings; reset fields wait for Reset
         return run, pending, None
@@ -170,8 +197,12 @@ def sync(settings: list[pg.PlaygroundSettings]) -> tuple[PlaygroundRun | None, l
         return run, pending, str(exc)
 
 
-def record(run: PlaygroundRun, records: list[list[GANStats]], views: list[pg.PlaygroundView]) -> None:
+def record(run: PlaygroundRun, records: list[list], views: list[pg.PlaygroundView] | list[pg.DiffusionView]) -> None:
     """One history row per trainer: mean losses over the records, and the view's KL / JS."""
     for trainer, history, rows, view in zip(run.trainers, run.histories, records, views):
+        if run.diffusion:
+            nan = float("nan")
+            history.record(trainer.iteration, nan, nan, view.kl, view.js, loss=pg.mean_loss(rows, trainer.last))
+            continue
         d_loss, g_loss = pg.mean_losses(rows, trainer.last)
         history.record(trainer.iteration, d_loss, g_loss, view.kl, view.js)

@@ -23,6 +23,11 @@ BATCH_OPTIONS = (16, 32, 64, 128, 256, 512, 1024)
 WIDTH_OPTIONS = (2, 4, 8, 16, 32, 64, 128)
 REDRAW_DEFAULT = 50  # iterations per redraw while playing (GAN Lab also redraws only every few iterations)
 DATA_OPTIONS = (*TOY_DISTRIBUTIONS, pg.CUSTOM)
+# What only one family uses; the other family's widgets are not drawn but keep their values.
+GAN_ONLY = ("pg_pretrained", "pg_layers", "pg_width", "pg_zdim", "pg_noise", "pg_loss", "pg_k", "pg_g_opt", "pg_g_lr",
+            "pg_d_opt", "pg_d_lr", "pg_compare", "pg_b_loss", "pg_b_k", "pg_b_g_opt", "pg_b_g_lr", "pg_b_d_opt",
+            "pg_b_d_lr", "pg_slowmo")
+DIFFUSION_ONLY = ("pg_dn_lr",)
 # What teacher mode hides (ui.teacher): the architecture, the side-by-side comparison and the display settings.
 TEACHER_HIDDEN = ("pg_layers", "pg_width", "pg_zdim", "pg_noise", "pg_compare", "pg_b_loss", "pg_b_k", "pg_b_g_opt",
                   "pg_b_g_lr", "pg_b_d_opt", "pg_b_d_lr", "pg_redraw")
@@ -30,6 +35,7 @@ ARCHITECTURE_KEYS = {"pg_layers": "hidden_layers", "pg_width": "width", "pg_zdim
 
 _DEFAULT = pg.PlaygroundSettings()
 DEFAULTS: dict[str, object] = {
+    "pg_family": _DEFAULT.family,
     "pg_data": _DEFAULT.data,
     "pg_pretrained": False,
     "pg_layers": _DEFAULT.hidden_layers,
@@ -44,6 +50,7 @@ DEFAULTS: dict[str, object] = {
     "pg_d_opt": _DEFAULT.d_optimizer,
     "pg_d_lr": _DEFAULT.d_lr,
     "pg_seed": _DEFAULT.seed,
+    "pg_dn_lr": _DEFAULT.denoiser_lr,
     "pg_compare": False,
     "pg_b_loss": "minimax",  # the classic comparison: the saturating loss next to the non-saturating one
     "pg_b_k": _DEFAULT.d_steps,
@@ -87,9 +94,54 @@ def _loss(key: str) -> None:
                  format_func=lambda v: t(f"playground.loss.{v}"), help=t("playground.loss_help"))
 
 
+def _family_changed() -> None:
+    st.session_state[state.PLAYING_KEY] = False  # the other family's run starts paused
+
+
+def _keep(keys: tuple[str, ...]) -> None:
+    """Widgets that are not drawn in this run keep their values (Streamlit would otherwise forget them)."""
+    ss = st.session_state
+    for key in keys:
+        if key in ss:
+            ss[key] = ss[key]
+
+
+def family_control() -> None:
+    """GAN | Diffusion, at the top of the sidebar."""
+    with st.sidebar:
+        st.segmented_control(t("playground.family_label"), options=pg.FAMILIES, key="pg_family", required=True,
+                             format_func=lambda v: t(f"playground.family.{v}"), on_change=_family_changed,
+                             help=t("playground.family_help"))
+
+
+def _diffusion_sidebar() -> None:
+    """Diffusion mode: the data, the `toy_diffusion` denoiser as it is, and its training knobs."""
+    _keep(GAN_ONLY + (TEACHER_HIDDEN if is_teacher_mode() else ()))
+    with st.sidebar:
+        st.subheader(t("playground.sidebar_title"))
+        with st.expander(t("playground.section_data"), expanded=True):
+            st.selectbox(t("playground.data_label"), options=DATA_OPTIONS, key="pg_data",
+                         format_func=lambda v: t(f"playground.data.{v}"))
+        config, steps = pg.TOY_DIFFUSION.model_config, pg.TOY_DIFFUSION.train_config.sample_steps
+        with st.expander(t("playground.section_training"), expanded=True):
+            st.caption(t("playground.denoiser_note", layers=config.layers, width=config.width, T=config.timesteps,
+                         schedule=config.schedule, steps=steps))
+            st.select_slider(t("playground.batch_label"), options=BATCH_OPTIONS, key="pg_batch")
+            _lr("playground.dn_lr_label", "pg_dn_lr")
+            st.number_input(t("playground.seed_label"), min_value=0, max_value=SEED_MAX, step=1, key="pg_seed",
+                            help=t("playground.seed_help"))
+        if not is_teacher_mode():
+            with st.expander(t("playground.section_display"), expanded=False):
+                st.slider(t("playground.redraw_label"), 1, 200, key="pg_redraw", help=t("playground.redraw_help"))
+
+
 def sidebar_settings() -> None:
     """Draw the settings in the sidebar (read them with `current_settings`)."""
     ss = st.session_state
+    if ss["pg_family"] == "diffusion":
+        _diffusion_sidebar()
+        return
+    _keep(DIFFUSION_ONLY)
     with st.sidebar:
         st.subheader(t("playground.sidebar_title"))
         with st.expander(t("playground.section_data"), expanded=True):
@@ -146,7 +198,8 @@ def sidebar_settings() -> None:
 def current_settings() -> list[pg.PlaygroundSettings]:
     """[settings] or, side by side, [settings A, settings B], from the widgets and the user's own points."""
     ss = st.session_state
-    locked = bool(ss["pg_pretrained"]) and state.pretrained_available(ss["pg_data"])
+    diffusion = ss["pg_family"] == "diffusion"
+    locked = not diffusion and bool(ss["pg_pretrained"]) and state.pretrained_available(ss["pg_data"])
     custom = ss["pg_data"] == pg.CUSTOM
     points = ss.get(state.CUSTOM_POINTS_KEY)
     # A pretrained model brings its own architecture (whatever the widgets say, e.g. after a share link).
@@ -154,14 +207,14 @@ def current_settings() -> list[pg.PlaygroundSettings]:
     architecture = {name: getattr(shipped, name) if shipped is not None else ss[key]
                     for key, name in ARCHITECTURE_KEYS.items()}
     first = pg.PlaygroundSettings(
-        data=ss["pg_data"],
+        family=ss["pg_family"], denoiser_lr=float(ss["pg_dn_lr"]), data=ss["pg_data"],
         data_id=pg.points_digest(points) if custom and points is not None else "",
         hidden_layers=int(architecture["hidden_layers"]), width=int(architecture["width"]),
         z_dim=int(architecture["z_dim"]), noise=architecture["noise"], loss=ss["pg_loss"], g_optimizer=ss["pg_g_opt"], g_lr=float(ss["pg_g_lr"]),
         d_optimizer=ss["pg_d_opt"], d_lr=float(ss["pg_d_lr"]), d_steps=int(ss["pg_k"]),
         batch_size=int(ss["pg_batch"]), seed=int(ss["pg_seed"]), pretrained=locked,
     )
-    if not ss["pg_compare"]:
+    if diffusion or not ss["pg_compare"]:
         return [first]
     second = replace(first, loss=ss["pg_b_loss"], d_steps=int(ss["pg_b_k"]), g_optimizer=ss["pg_b_g_opt"],
                      g_lr=float(ss["pg_b_g_lr"]), d_optimizer=ss["pg_b_d_opt"], d_lr=float(ss["pg_b_d_lr"]))
