@@ -29,6 +29,7 @@ PAGES = [
     ("pages/home.py", "nav.home", ":material/home:", None),
     ("pages/train.py", "nav.train", ":material/model_training:", "train"),
     ("pages/latent.py", "nav.latent", ":material/explore:", "latent"),
+    ("pages/denoise.py", "nav.denoise", ":material/blur_on:", "denoise"),
     ("pages/concepts.py", "nav.concepts", ":material/functions:", "concepts"),
     ("pages/lessons.py", "nav.lessons", ":material/school:", "lessons"),
     ("pages/playground.py", "nav.playground", ":material/scatter_plot:", "playground"),

@@ -11,6 +11,7 @@ from ui.i18n import t
 CARDS = [
     ("pages/train.py", "nav.train", "home.card_train", ":material/model_training:"),
     ("pages/latent.py", "nav.latent", "home.card_latent", ":material/explore:"),
+    ("pages/denoise.py", "nav.denoise", "home.card_denoise", ":material/blur_on:"),
     ("pages/concepts.py", "nav.concepts", "home.card_concepts", ":material/functions:"),
     ("pages/lessons.py", "nav.lessons", "home.card_lessons", ":material/school:"),
     ("pages/playground.py", "nav.playground", "home.card_playground", ":material/scatter_plot:"),

@@ -19,7 +19,9 @@ from aigc_core.mnist import Digits, load_mnist
 from ui.i18n import t
 
 # Shipped pretrained folders, in the order pages list them.
-PRETRAINED_NAMES = ("gan_mlp", "dcgan", "gan_seed_mlp", "vae_mlp_z20", "vae_mlp_z2", "classifier")
+PRETRAINED_NAMES = ("gan_mlp", "dcgan", "gan_seed_mlp", "vae_mlp_z20", "vae_mlp_z2", "classifier", "ddpm")
+# Shipped checkpoints that are not GANs or VAEs (pages that list generators by name leave these out).
+NOT_GAN_OR_VAE = ("classifier", "ddpm")
 
 
 @st.cache_resource(show_spinner=False)

@@ -36,6 +36,7 @@ TOUR: tuple[TourStep, ...] = (
     TourStep("fight", "pages/train.py", "train", "nav.train"),
     TourStep("diagram", "pages/train.py", "train", "nav.train"),
     TourStep("latent", "pages/latent.py", "latent", "nav.latent"),
+    TourStep("denoise", "pages/denoise.py", "denoise", "nav.denoise"),
     TourStep("collapse", "pages/lessons.py", "lessons", "nav.lessons"),
     TourStep("toy2d", "pages/playground.py", "playground", "nav.playground"),
 )

@@ -14,7 +14,7 @@ import torch
 from aigc_core import readouts
 from aigc_core.readouts import DiffusionReadout, GANReadout, VAEReadout
 from ui.i18n import t
-from ui.resources import available_pretrained, try_pretrained
+from ui.resources import NOT_GAN_OR_VAE, available_pretrained, try_pretrained
 from ui.train.controls import current_run
 
 BATCH = 256
@@ -24,7 +24,7 @@ SEED_STATE = "concepts_seed"
 def pretrained_of(family: str) -> list[str]:
     """Shipped GANs or VAEs by name (every VAE checkpoint is named vae_*, as in ui.resources.PRETRAINED_NAMES)."""
     return [name for name in available_pretrained()
-            if name != "classifier" and name.startswith("vae") == (family == "vae")]
+            if name not in NOT_GAN_OR_VAE and name.startswith("vae") == (family == "vae")]
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -21,7 +21,7 @@ from aigc_core.images import make_grid
 from aigc_core.gan_trainer import generate
 from aigc_core.models.gan import GAN, ToyGANConfig
 from aigc_core.models.vae import VAE
-from ui.resources import available_pretrained, mnist, try_pretrained
+from ui.resources import NOT_GAN_OR_VAE, available_pretrained, mnist, try_pretrained
 from ui.train.controls import current_run
 
 SESSION = "session"
@@ -69,10 +69,10 @@ def _session_run():
 
 
 def image_model_names() -> list[str]:
-    """Shipped checkpoints that generate MNIST images (GANs and VAEs; not the classifier)."""
+    """Shipped checkpoints that generate MNIST images (GANs and VAEs; not the classifier or the denoiser)."""
     names = []
     for name in available_pretrained():
-        if name == "classifier":
+        if name in NOT_GAN_OR_VAE:
             continue
         names.append(name)
     return names
