@@ -111,7 +111,7 @@ def test_sample_writes_a_png_of_the_right_size(dry_runs, tmp_path, run, family, 
 
 def test_sample_refuses_a_classifier(dry_runs, tmp_path, run):
     code, _, err = run("sample", str(dry_runs["classifier"]), "--out", str(tmp_path / "x.png"))
-    assert code == 2 and "error: Only GAN and VAE checkpoints can draw samples" in err
+    assert code == 2 and "error: Only GAN, VAE and U-Net diffusion checkpoints can draw samples" in err
     assert not (tmp_path / "x.png").exists()
 
 
