@@ -4,6 +4,8 @@ E_{t, x_0, ε} ‖target - net(x_t, t, y)‖² with t ~ U{1, …, T}, x_t = √�
 null label ∅ with probability `label_dropout`, so the one network learns both ε(x_t, c) and ε(x_t, ∅) that
 classifier-free guidance combines (Ho & Salimans, 2022). Samples come from an exponential moving average of the
 weights, drawn with DDIM (Song et al., 2021) or ancestral DDPM steps (`aigc_core.diffusion`).
+`step()` is made of five public phase methods, one per key of `diagrams.DIFFUSION_PHASES` (begin_step -> add_noise
+-> predict -> compute_loss -> apply_update) that the slow-motion mode (`aigc_core.slowmo_diffusion`) calls one at a time.
 """
 
 import copy
@@ -73,6 +75,26 @@ class DiffusionStats:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+_NAN = float("nan")
+
+
+@dataclass
+class DiffusionPass:
+    """The tensors of one training step, filled in phase by phase (slow motion shows them between phases)."""
+
+    start: float  # perf_counter() at the data phase
+    x0: torch.Tensor | None = None  # (B, ...) clean data on the device
+    y: torch.Tensor | None = None  # (B,) labels after dropout (∅ = null_label); None for an unconditional model
+    t: torch.Tensor | None = None  # (B,) noise levels in 1 … T, on the CPU
+    noise: torch.Tensor | None = None  # ε, (B, ...)
+    x_t: torch.Tensor | None = None  # (B, ...)
+    output: torch.Tensor | None = None  # the network's ε̂ (or v̂), (B, ...)
+    per_sample: torch.Tensor | None = None  # (B,) the simple loss of each sample
+    loss: torch.Tensor | None = None
+    loss_value: float = _NAN
+    grad_norm: float = _NAN  # before clipping
 
 
 class DiffusionTrainer:
@@ -145,41 +167,65 @@ class DiffusionTrainer:
             return None
         return (torch.arange(n) % self.model.config.num_classes).to(self.device)
 
-    # -- one step ----------------------------------------------------------------------------------------------------
-    def step(self) -> DiffusionStats:
-        start = time.perf_counter()
-        cfg, model, schedule = self.config, self.model, self.schedule
-        b = cfg.batch_size
+    # -- one step, phase by phase --------------------------------------------------------------------------------
+    # step() is five phases, one per key of diagrams.DIFFUSION_PHASES: data -> add_noise -> predict -> loss ->
+    # update. Slow motion (aigc_core.slowmo_diffusion) calls the same methods one at a time, so the math exists once.
+    def begin_step(self) -> "DiffusionPass":
+        """Phase "data": a batch x_0 and its labels y, each label replaced by ∅ with probability p_uncond."""
+        b, start = self.config.batch_size, time.perf_counter()
         if self.conditional:
             x0, y = self.source.batch_with_labels(b, self.rng)  # type: ignore[attr-defined]
-            drop = torch.rand(b, generator=self.rng) < cfg.label_dropout  # (B,) which labels become ∅
-            y = torch.where(drop.to(y.device), model.null_label, y).to(self.device)
+            drop = torch.rand(b, generator=self.rng) < self.config.label_dropout  # (B,) which labels become ∅
+            y = torch.where(drop.to(y.device), self.model.null_label, y).to(self.device)
         else:
             x0, y = self.source.batch(b, self.rng), None
-        x0 = x0.to(self.device)
-        t = torch.randint(1, schedule.T + 1, (b,), generator=self.rng)  # (B,) on the CPU, t ~ U{1, …, T}
-        noise = torch.randn(x0.shape, generator=self.rng).to(self.device)  # ε
-        x_t = dm.q_sample(schedule, x0, t, noise)
-        output = model(x_t, t.to(self.device), y)
-        per_sample = dm.simple_loss_per_sample(output, dm.training_target(schedule, self.prediction, x0, t, noise))
-        loss = per_sample.mean()
-        loss_value = loss.item()
-        self.guard.check(loss_value, "the diffusion loss", self.iteration)
+        return DiffusionPass(start, x0=x0.to(self.device), y=y)
+
+    def add_noise(self, p: "DiffusionPass") -> None:
+        """Phase "add_noise": t ~ U{1, …, T} and ε ~ N(0, I) per sample, and x_t = √ᾱ_t x_0 + √(1 - ᾱ_t) ε."""
+        p.t = torch.randint(1, self.schedule.T + 1, (len(p.x0),), generator=self.rng)  # (B,) on the CPU
+        p.noise = torch.randn(p.x0.shape, generator=self.rng).to(self.device)  # ε
+        p.x_t = dm.q_sample(self.schedule, p.x0, p.t, p.noise)
+
+    def predict(self, p: "DiffusionPass") -> None:
+        """Phase "predict": the network's output on (x_t, t, y): ε̂, or v̂ for a v-prediction model."""
+        p.output = self.model(p.x_t, p.t.to(self.device), p.y)
+
+    def compute_loss(self, p: "DiffusionPass") -> None:
+        """Phase "loss": the simple loss per sample and its mean; refuses a non-finite value."""
+        target = dm.training_target(self.schedule, self.prediction, p.x0, p.t, p.noise)
+        p.per_sample = dm.simple_loss_per_sample(p.output, target)
+        p.loss = p.per_sample.mean()
+        p.loss_value = p.loss.item()
+        self.guard.check(p.loss_value, "the diffusion loss", self.iteration)
+
+    def apply_update(self, p: "DiffusionPass") -> DiffusionStats:
+        """Phase "update": backpropagate, clip (or measure) the gradient norm, step the optimizer, update the EMA and
+        the guard's snapshot; returns the step's stats. Refuses a non-finite gradient before it reaches the weights."""
+        cfg = self.config
         optimizer = self.optimizers["denoiser"]
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        p.loss.backward()
         max_norm = cfg.clip_grad_norm if cfg.clip_grad_norm > 0 else math.inf
-        norm = clip_and_measure(self._parameters, max_norm)
-        self.guard.check(norm, "the gradient norm", self.iteration)
+        p.grad_norm = clip_and_measure(self._parameters, max_norm)
+        self.guard.check(p.grad_norm, "the gradient norm", self.iteration)
         if cfg.schedule_steps > 0:
             apply_settings(optimizer, cfg.optim, lr=cosine_lr(cfg.optim.lr, self.iteration, cfg.schedule_steps))
         optimizer.step()
         self.iteration += 1
         self._update_ema()
         self.guard.maybe_take(self.iteration)
-        self.last = DiffusionStats(self.iteration, loss_value, _loss_by_t(per_sample, t, schedule.T), norm,
-                                   time.perf_counter() - start)
+        self.last = DiffusionStats(self.iteration, p.loss_value, _loss_by_t(p.per_sample, p.t, self.schedule.T),
+                                   p.grad_norm, time.perf_counter() - p.start)
         return self.last
+
+    def step(self) -> DiffusionStats:
+        """One training step: the five phases in order."""
+        p = self.begin_step()
+        self.add_noise(p)
+        self.predict(p)
+        self.compute_loss(p)
+        return self.apply_update(p)
 
     @torch.no_grad()
     def _update_ema(self) -> None:
