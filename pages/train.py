@@ -1,12 +1,14 @@
 """Train: a GAN or a VAE on MNIST, live. Set-up in the sidebar; controls, live view, slow motion, history and
 export in the main area. The feature lives in ui/train/: run.py (what a run is and remembers), settings.py (the
 sidebar), link.py (the URL), controls.py (the session's run and the buttons), live.py (the timed fragment),
-view.py (what a redraw draws), history.py and export.py (the tabs); slow motion in ui/slowmo.py; math in aigc_core."""
+view.py (what a redraw draws), history.py and export.py (the tabs); slow motion in ui/slowmo.py (GAN) and
+ui/slowmo_diffusion.py (diffusion); math in aigc_core."""
 
 import streamlit as st
 
 from ui.i18n import t
 from ui.slowmo import slow_motion_panel
+from ui.slowmo_diffusion import diffusion_slow_motion_panel
 from ui.train import controls, export, history, link, live, run as train_run, settings as train_settings
 
 st.title(t("train.title"))
@@ -34,14 +36,14 @@ tab_live, tab_slow, tab_history, tab_export = st.tabs(
 with tab_live:
     live.live_view(run)
 with tab_slow:
-    if run.family != "gan":
+    if run.family not in ("gan", "diffusion"):
         st.info(t("train.slowmo_gan_only"))
     elif run.running:
         st.info(t("train.slowmo_pause_first"))
     else:
-        slow_motion_panel(run.trainer, "train",
-                          on_iteration=lambda stats: train_run.record_steps(run, [stats], "both"),
-                          on_diverged=lambda exc: train_run.note_divergence(run, exc))
+        panel = slow_motion_panel if run.family == "gan" else diffusion_slow_motion_panel
+        panel(run.trainer, "train", on_iteration=lambda stats: train_run.record_steps(run, [stats], "both"),
+              on_diverged=lambda exc: train_run.note_divergence(run, exc))
 with tab_history:
     history.history_panel(run)
 with tab_export:
