@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import lzma
+import os
 import struct
 import zipfile
 import zlib
@@ -91,12 +92,27 @@ def checkpoint_bytes(
     return config_json, save_safetensors_bytes(_state_for_saving(model, sampling_generator))
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a reader (or a process killed midway) sees the old file or the new one whole:
+    a temp file beside it, fsync, then `os.replace`."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def save_checkpoint(folder: str | Path, model: nn.Module, **kwargs: Any) -> Path:
+    """Write config.json and model.safetensors, each atomically (a run killed while saving keeps a loadable folder)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     config_json, weights = checkpoint_bytes(model, **kwargs)
-    (folder / WEIGHTS_NAME).write_bytes(weights)
-    (folder / CONFIG_NAME).write_bytes(config_json)
+    write_atomically(folder / WEIGHTS_NAME, weights)
+    write_atomically(folder / CONFIG_NAME, config_json)
     return folder
 
 

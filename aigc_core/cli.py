@@ -2,6 +2,7 @@
 
     python -m aigc_core train --model gan_mlp --steps 20000 --seed 0 --out pretrained/gan_mlp
     python -m aigc_core train --model toy_gan --data moons --seed 0 --out pretrained/toy_moons
+    python -m aigc_core train --model diffusion --save-every 1000 --resume --out runs/ddpm   # again after a stop
     python -m aigc_core sample pretrained/gan_mlp --out grid.png
     python -m aigc_core evaluate pretrained/gan_mlp --json
 
@@ -37,13 +38,14 @@ from .models.unet import UNet
 from .models.vae import VAE
 from .presets import PRESETS, Preset, get_preset
 from .toy2d import TOY_DISTRIBUTIONS
+from .train_state import has_training_state, load_training_state, read_training_state, save_training_state
 
 
 class Progress:
     """A one-line progress bar with rate and ETA, redrawn at most every 0.5 s (stderr)."""
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr, width: int = 28) -> None:
-        self.total, self.stream, self.width = total, stream, width
+    def __init__(self, total: int, stream: TextIO = sys.stderr, width: int = 28, first: int = 0) -> None:
+        self.total, self.stream, self.width, self.first = total, stream, width, first  # first: steps done before
         self.start = self._last = time.perf_counter()
 
     def update(self, done: int, note: str = "", force: bool = False) -> None:
@@ -52,7 +54,7 @@ class Progress:
             return
         self._last = now
         elapsed = now - self.start
-        rate = done / elapsed if elapsed > 0 else 0.0
+        rate = (done - self.first) / elapsed if elapsed > 0 else 0.0
         eta = (self.total - done) / rate if rate > 0 else float("inf")
         filled = int(self.width * done / max(self.total, 1))
         bar = "#" * filled + "." * (self.width - filled)
@@ -105,13 +107,34 @@ def cmd_train(args: argparse.Namespace) -> int:
     if hasattr(train_config, "schedule_steps") and train_config.schedule_steps and not args.dry_run:
         train_config = replace(train_config, schedule_steps=steps)  # the schedule spans the run
     trainer = build_trainer(preset.model_config, train_config, data=data, device=device)
+    out = Path(args.out)
+    keep_state = bool(args.save_every or args.resume)  # the training state only where a run may be continued
+    wall_before = _resume(args, out, trainer, preset, data, train_config) if args.resume else 0.0
     on_data = f" on {data}" if data != preset.data else ""
     print(f"Training {preset.name} ({preset.summary}){on_data} for {steps} steps on {describe_device(device)}",
           file=sys.stderr)
-    progress = Progress(steps)
+    progress = Progress(steps, first=trainer.iteration)
     start = time.perf_counter()
-    stats = None
-    for done in range(1, steps + 1):
+    stats = getattr(trainer, "last", None) if trainer.iteration else None
+
+    def save(done: int) -> dict:
+        provenance = {
+            "preset": preset.name,
+            "data": data,
+            "steps": done,
+            "seed": args.seed,
+            "command": "python -m aigc_core " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            "wall_seconds": round(wall_before + time.perf_counter() - start, 1),
+            "device": describe_device(device),
+            "torch": torch.__version__,
+        }
+        _save_model(out, trainer, train_config, provenance)
+        if keep_state:  # after the checkpoint: a resumed run never has a newer state than its checkpoint
+            save_training_state(out, trainer, preset=preset.name, data=data, train_config=_jsonable(train_config),
+                                extra={"wall_seconds": provenance["wall_seconds"]})
+        return provenance
+
+    for done in range(trainer.iteration + 1, steps + 1):
         stats = trainer.step()
         progress.update(done, _note(stats), force=done == steps)
         if args.eval_every and done % args.eval_every == 0 and isinstance(trainer, GANTrainer) and preset.data == "mnist":
@@ -120,33 +143,51 @@ def cmd_train(args: argparse.Namespace) -> int:
             )
             print(f"\n  step {done}: score {quick['classifier_score']:.2f} fid {quick['fid']:.2f} "
                   f"counts {quick['class_counts']}", file=sys.stderr)
+        if args.save_every and done % args.save_every == 0 and done < steps:
+            save(done)
     progress.close()
+    provenance = save(trainer.iteration)
     wall = time.perf_counter() - start
-    sampling_generator = trainer.sampling_generator() if isinstance(trainer, GANTrainer) else None
-    # A denoiser is saved as its EMA weights, the ones that draw the samples (a GAN keeps both, see checkpoints).
-    saved = trainer.sampling_model() if isinstance(trainer, DiffusionTrainer) else trainer.model
-    saved.eval()
-    provenance = {
-        "preset": preset.name,
-        "data": data,
-        "steps": steps,
-        "seed": args.seed,
-        "command": "python -m aigc_core " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "wall_seconds": round(wall, 1),
-        "device": describe_device(device),
-        "torch": torch.__version__,
-    }
-    out = Path(args.out)
-    save_checkpoint(out, saved, sampling_generator=sampling_generator,
-                    train_config=_jsonable(train_config), provenance=provenance)
     if not args.no_eval and not args.dry_run and preset.data == "mnist":
         metrics = _metrics_for(load_checkpoint(out).model)
         provenance["metrics"] = metrics
-        save_checkpoint(out, saved, sampling_generator=sampling_generator,
-                        train_config=_jsonable(train_config), provenance=provenance)
+        _save_model(out, trainer, train_config, provenance)
         print(json.dumps(metrics), file=sys.stderr)
-    print(f"Saved {out} after {steps} steps in {wall:.1f} s; last stats: {_note(stats) if stats else '-'}", file=sys.stderr)
+    print(f"Saved {out} after {trainer.iteration} steps in {wall:.1f} s; last stats: {_note(stats) if stats else '-'}",
+          file=sys.stderr)
     return 0
+
+
+def _save_model(out: Path, trainer: object, train_config: object, provenance: dict) -> None:
+    """The checkpoint folder: a denoiser is saved as its EMA weights, the ones that draw the samples (a GAN keeps
+    both, see checkpoints)."""
+    sampling_generator = trainer.sampling_generator() if isinstance(trainer, GANTrainer) else None
+    saved = trainer.sampling_model() if isinstance(trainer, DiffusionTrainer) else trainer.model  # type: ignore[attr-defined]
+    was_training = saved.training
+    saved.eval()
+    try:
+        save_checkpoint(out, saved, sampling_generator=sampling_generator, train_config=_jsonable(train_config),
+                        provenance=provenance)
+    finally:
+        saved.train(was_training)  # the run may go on after a periodic save
+
+
+def _resume(args: argparse.Namespace, out: Path, trainer: object, preset: Preset, data: str,
+            train_config: object) -> float:
+    """Load `out`'s training state into `trainer` if there is one; the wall seconds it had already trained."""
+    if not has_training_state(out):
+        print(f"No training state in {out} yet: starting at step 0", file=sys.stderr)
+        return 0.0
+    state = read_training_state(out)
+    mine = {"preset": preset.name, "data": data, "train_config": _jsonable(train_config)}
+    differs = [key for key, value in mine.items() if state.get(key) != value]
+    if differs:
+        raise ConfigError(f"{out} holds a run with a different {' and '.join(differs)}; resume it with the command "
+                          "that started it (same --model, --data, --seed and --steps), or choose another --out.")
+    load_training_state(out, trainer, state)
+    print(f"Resuming {out} at step {trainer.iteration}", file=sys.stderr)  # type: ignore[attr-defined]
+    wall = state.get("wall_seconds", 0.0)
+    return float(wall) if isinstance(wall, (int, float)) else 0.0
 
 
 def _data_for(preset: Preset, data: str | None) -> str:
@@ -254,6 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="GANs: print a quick score every N steps")
     train.add_argument("--no-eval", action="store_true", help="skip the final evaluation")
     train.add_argument("--dry-run", action="store_true", help="3 steps, no evaluation (used by the tests)")
+    train.add_argument("--save-every", type=_whole(0, 10**9), default=0, metavar="N",
+                       help="every N steps, save the checkpoint and the whole training state (optimizer, random "
+                            "stream, counters: safetensors + JSON) in --out, atomically (0 = only at the end)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue from the training state in --out (bit for bit, to --steps in all); run the "
+                            "same command again after a stop, e.g. to train in pieces; starts at 0 if there is none")
     train.set_defaults(func=cmd_train)
 
     sample = sub.add_parser("sample", help="write a PNG grid of samples")
