@@ -41,7 +41,7 @@ Path = Literal["slerp", "lerp"]
 PATHS: tuple[str, ...] = get_args(Path)
 
 
-def step_choices(T: int) -> list[int]:  # noqa: N803 (the paper's letter)
+def step_choices(T: int) -> list[int]:
     """The sampler step counts a slider offers for a process with T steps: STEP_CHOICES up to T, and T itself."""
     choices = [s for s in STEP_CHOICES if s <= T]
     return choices if choices and choices[-1] == T else [*choices, T]
@@ -94,7 +94,7 @@ class Trajectory:
 
 def trajectory(
     model: Denoiser,
-    x_T: torch.Tensor,  # noqa: N803
+    x_T: torch.Tensor,
     *,
     label: int | None = None,
     sampler: dm.Sampler = "ddim",
@@ -213,7 +213,7 @@ def sampler_run(
     dm.check_guidance(guidance)
     w = 0.0 if labels is None else float(guidance)
     generator = torch.Generator().manual_seed(seed)
-    x_T = model.sample_noise(samples, generator)  # noqa: N806
+    x_T = model.sample_noise(samples, generator)
     start = time.perf_counter()
     out = generate(model, x_T, labels, sampler=sampler, steps=steps, eta=0.0, guidance=w, generator=generator)
     seconds = time.perf_counter() - start
@@ -244,7 +244,7 @@ def noise_path(x_a: torch.Tensor, x_b: torch.Tensor, frames: int, kind: Path = "
 
 
 def decode_noises(
-    model: Denoiser, x_T: torch.Tensor, *, label: int | None = None, steps: int = 25, guidance: float = 0.0  # noqa: N803
+    model: Denoiser, x_T: torch.Tensor, *, label: int | None = None, steps: int = 25, guidance: float = 0.0
 ) -> torch.Tensor:
     """Deterministic DDIM (η = 0) from each x_T (N, 1, 28, 28): images (N, 1, 28, 28) in [0, 1]. The same x_T always
     gives the same picture, which is what makes x_T a latent code."""

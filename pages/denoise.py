@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.denoise.panels import choice_row, forward_panel, latent_panel, reverse_panel, steps_panel
+from ui.denoise.panels import (
+    choice_row,
+    forward_panel,
+    latent_panel,
+    reverse_panel,
+    steps_panel,
+)
 from ui.denoise.sources import FOLDER, FOLDER_ENV, SESSION, open_source, source_ids
 from ui.i18n import t
 from ui.text import plain

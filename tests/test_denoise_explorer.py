@@ -140,7 +140,9 @@ def test_sampler_run_times_and_scores_against_the_classifier(model):
     classifier = Classifier(seed=0).eval()
     run = de.sampler_run(model, classifier, sampler="ddim", steps=4, label=6, guidance=1.0, samples=5, seed=11)
     assert run.images.shape == (5, 1, 28, 28) and run.seconds > 0 and run.network_calls == 4
-    from aigc_core.evaluation import classify  # the reference: the same classifier, called directly
+    from aigc_core.evaluation import (
+        classify,  # the reference: the same classifier, called directly
+    )
 
     probs, _ = classify(classifier, run.images)
     assert run.confidence == pytest.approx(float(probs[:, 6].mean()))

@@ -7,13 +7,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from apptest_app import app_test
 
 from aigc_core import diffusion as dm
 from aigc_core.checkpoints import save_checkpoint
 from aigc_core.diffusion_trainer import DiffusionTrainConfig
 from aigc_core.factory import build_trainer
 from aigc_core.models.unet import UNet, UNetConfig
-from apptest_app import app_test
 from ui.denoise import sources
 
 pytestmark = [pytest.mark.usefixtures("whole_app", "one_thread")]
@@ -143,7 +143,7 @@ def test_time_a_run_and_compare(dev_checkpoint):
     _ok(at)
     runs = at.session_state["_dn_runs"]
     assert [(r.sampler, r.steps) for r in next(iter(runs.values()))] == [("ddim", 5), ("ddpm", 2)]
-    assert "Your last 2 runs" in _texts(at)
+    assert "Runs on this model so far: 2" in _texts(at)
 
 
 def test_interpolate_between_two_noises(dev_checkpoint):

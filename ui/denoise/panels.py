@@ -102,7 +102,7 @@ def reverse_panel(source: DenoiseSource, choice: Choice) -> None:
     def compute() -> de.Trajectory:
         # x_T is seeded_noise(seed); DDPM's own noise continues the same stream, so it never repeats x_T.
         generator = torch.Generator().manual_seed(choice.seed)
-        x_T = source.model.sample_noise(1, generator)  # noqa: N806
+        x_T = source.model.sample_noise(1, generator)
         return de.trajectory(source.model, x_T, label=choice.label, sampler=sampler, steps=steps,  # type: ignore[arg-type]
                              guidance=choice.guidance, generator=generator)
 
@@ -170,7 +170,8 @@ def forward_panel(source: DenoiseSource, choice: Choice) -> None:
     st.caption(t("denoise.fwd_numbers", t=int(step), alpha_bar=noised.alpha_bar, signal=noised.signal,
                  noise=noised.noise, snr=snr_text))
     ts, snrs = de.snr_curve(source.schedule)
-    st.vega_lite_chart(view.snr_spec(ts, snrs, int(step), translator()), width="stretch", key="dn_snr_chart")
+    with st.container(key="dn_snr"):
+        st.vega_lite_chart(view.snr_spec(ts, snrs, int(step), translator()), width="stretch")
     st.caption(t("denoise.snr_caption", schedule=source.schedule.kind, T=source.T, first=float(snrs[0]),
                  last=float(snrs[-1])))
 
@@ -215,7 +216,8 @@ def steps_panel(source: DenoiseSource, choice: Choice) -> None:
                      seconds=run.seconds, per_sample=run.seconds / run.samples, calls=run.network_calls) + " " + quality)
     runs = _runs_state(source)
     if runs:
-        st.vega_lite_chart(view.runs_spec(runs, translator()), key="dn_runs_chart")
+        with st.container(key="dn_runs"):
+            st.vega_lite_chart(view.runs_spec(runs, translator()))
         st.caption(t("denoise.runs_caption", count=len(runs)))
 
 
@@ -231,7 +233,7 @@ def latent_panel(source: DenoiseSource, choice: Choice) -> None:
     seed_b = c2.number_input(t("denoise.seed_b"), 0, SEED_MAX, choice.seed + 1 if choice.seed < SEED_MAX else 0,
                              step=1, key="dn_lat_b", help=t("denoise.seed_ab_help"))
     frames = c3.slider(t("denoise.frames"), 3, de.MAX_FRAMES, 7, key="dn_lat_frames", help=t("denoise.frames_help"))
-    c4, c5 = st.columns([1, 3])
+    c4, c5 = st.columns([2, 3])
     kind = c4.segmented_control(t("denoise.path"), list(de.PATHS), default="slerp", required=True,
                                 format_func=lambda k: t(f"denoise.path_{k}"), key="dn_lat_path",
                                 help=t("denoise.path_help")) or "slerp"

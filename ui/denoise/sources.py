@@ -60,7 +60,7 @@ class DenoiseSource:
         return dm.schedule_for(self.model.config)
 
     @property
-    def T(self) -> int:  # noqa: N802 (the paper's letter)
+    def T(self) -> int:
         return int(self.model.config.timesteps)
 
     @property
