@@ -219,7 +219,9 @@ def test_the_latent_explorer_and_concepts_never_list_the_denoiser_as_a_generator
 def test_every_view_is_fully_translated_en(dev_checkpoint):
     """test_i18n_pages sees only the no-model message (this copy ships no ddpm); here every view is drawn."""
     from test_i18n_pages import _missing
-    from test_i18n_pages import _texts as all_texts  # the same scan of every rendered element
+    from test_i18n_pages import (
+        _texts as all_texts,  # the same scan of every rendered element
+    )
 
     at = _page()
     at.select_slider(key="dn_rev_steps").set_value(2).run()
