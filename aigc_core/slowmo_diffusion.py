@@ -63,6 +63,7 @@ class DiffusionSlowMotion:
     _index: int = 0  # next phase, an index into PHASE_KEYS
     _pass: DiffusionPass | None = None
     _values: dict[str, float] = field(default_factory=dict)
+    _begun_at: int = 0  # trainer.iteration when the walk's data phase ran
 
     # -- where the walk stands ---------------------------------------------------------------------------------
     @property
@@ -99,7 +100,12 @@ class DiffusionSlowMotion:
 
     # -- moving on ---------------------------------------------------------------------------------------------
     def advance(self) -> DiffusionPhaseRecord:
-        """Run the next phase and return what it produced. TrainingDiverged propagates (after a reset)."""
+        """Run the next phase and return what it produced. TrainingDiverged propagates (after a reset).
+
+        A walk whose trainer has moved on since it began (a step taken by other means, a rollback) starts over:
+        its tensors belong to weights that are gone, and a backward pass through them would fail."""
+        if self.in_progress and self.trainer.iteration != self._begun_at:
+            self.reset()
         if not self.in_progress:
             self.history, self._values = [], {}
         try:
@@ -128,6 +134,7 @@ class DiffusionSlowMotion:
         fields: dict = {}
         if key == "data":
             p = self._pass = trainer.begin_step()
+            self._begun_at = trainer.iteration
             values = {"batch": float(len(p.x0))}
             fields["x0"] = _cpu(p.x0[:n])
             if p.y is not None:

@@ -175,6 +175,16 @@ def test_abandoning_a_walk_changes_no_weight(phases):
     assert trainer.iteration == 2
 
 
+def test_a_walk_overtaken_by_a_step_starts_over():
+    trainer = _trainer("toy_diffusion")
+    slow = DiffusionSlowMotion(trainer)
+    for _ in range(3):  # up to the prediction: a graph through the current weights
+        slow.advance()
+    trainer.step()  # e.g. the page's Step button: the weights change in place
+    assert slow.advance().key == "data"  # the stale walk is dropped, not backpropagated through
+    assert slow.finish_step().step == trainer.iteration == 2
+
+
 def test_divergence_in_slow_motion_resets_the_walk():
     trainer = _trainer("toy_diffusion")
     trainer.step()  # a finite loss confirms the guard's first snapshot

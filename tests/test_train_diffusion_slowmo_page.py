@@ -42,7 +42,7 @@ def test_a_slow_motion_walk_through_one_diffusion_step():
         _click(at, "train_dslowmo_next")
         assert f"Phase {number} of 5" in _text(at)
         if key == "data":
-            assert "Take real images" in _text(at) and at.session_state["train_slowmo_diffusion_stepper"].in_progress
+            assert "Take real images" in _text(at) and at.session_state["train_slowmo_stepper"].in_progress
             assert run.trainer.iteration == 0 and len(run.history) == 0
         if key == "predict":
             captions = " ".join(caption for image in at.image for caption in image.captions)
@@ -61,3 +61,9 @@ def test_a_running_diffusion_model_asks_to_pause_first():
     assert "train_dslowmo_next" not in [button.key for button in at.button]  # no walk while training
     _click(at, "train_btn_start")  # pause
     _click(at, "train_dslowmo_next")
+    _click(at, "train_dslowmo_next")
+    _click(at, "train_btn_step")  # a step by other means in the middle of a walk: the walk starts over
+    _click(at, "train_dslowmo_next")
+    assert "Phase 1 of 5" in _text(at)
+    _click(at, "train_btn_start")  # and Start abandons it
+    assert "train_slowmo_stepper" not in at.session_state

@@ -51,10 +51,11 @@ def phase_caption(key: str) -> str:
 
 
 def stepper(trainer: DiffusionTrainer, key_prefix: str) -> DiffusionSlowMotion:
-    """This session's slow-motion stepper for `trainer` (a new one when the trainer was replaced)."""
-    state_key = f"{key_prefix}_slowmo_diffusion_stepper"
+    """This session's slow-motion stepper for `trainer` (a new one when the trainer was replaced). The state key is
+    the GAN panel's (`ui.slowmo.stepper`), so a page that abandons a walk (Start, Reset) abandons either kind."""
+    state_key = f"{key_prefix}_slowmo_stepper"
     current = st.session_state.get(state_key)
-    if current is None or current.trainer is not trainer:
+    if not isinstance(current, DiffusionSlowMotion) or current.trainer is not trainer:
         current = DiffusionSlowMotion(trainer)
         st.session_state[state_key] = current
     return current
