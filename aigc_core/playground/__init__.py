@@ -24,7 +24,8 @@ from .diffusion_views import (
     PARTICLES, POOL_BLOCK, refreshed_rows, sample_with_trajectories, score_field, ScoreField, Trajectories,
 )
 from .training import (
-    CUSTOM, FAMILIES, Family, TOY_DIFFUSION, MAX_HIDDEN_LAYERS, MAX_WIDTH, OPTIMIZER_KINDS, PLAYGROUND_LOSSES, RESET_FIELDS, build_pair,
+    CUSTOM, FAMILIES, Family, TOY_DIFFUSION, MAX_D_STEPS, MAX_HIDDEN_LAYERS, MAX_WIDTH, OPTIMIZER_KINDS,
+    PLAYGROUND_LOSSES, RESET_FIELDS, build_pair,
     build_trainer, candidate_grid, fresh_copy, History, live_changes, mean_loss, mean_losses,
     one_thread, PlaygroundTrainer,
     PlaygroundSettings, points_digest, pretrained_name, reset_changes, spray, TrainerPair,
@@ -42,7 +43,7 @@ __all__ = [
     "ScoreField", "Trajectories", "compute_diffusion_view", "diffusion_noise", "forward_process",
     "mean_loss", "refreshed_rows", "sample_with_trajectories", "score_field",
     "ARROW_POINTS", "CUSTOM", "Coverage", "FAKE_POINTS", "GeneratorGradients", "HEATMAP_RESOLUTION", "Heatmap",
-    "History", "MANIFOLD_LINES", "MANIFOLD_POINTS", "MANIFOLD_POINTS_1D", "MAX_HIDDEN_LAYERS", "MAX_WIDTH",
+    "History", "MANIFOLD_LINES", "MANIFOLD_POINTS", "MANIFOLD_POINTS_1D", "MAX_D_STEPS", "MAX_HIDDEN_LAYERS", "MAX_WIDTH",
     "Manifold", "OPTIMIZER_KINDS", "PLANE_BOUNDS", "PLAYGROUND_LOSSES", "PlaygroundSettings", "PlaygroundView",
     "RESET_FIELDS", "SHOWN_POINTS", "TrainerPair", "ViewNoise", "build_pair", "build_trainer", "candidate_grid",
     "compute_view", "coverage", "discriminator_heatmap", "fresh_copy", "generator_gradients",

@@ -34,6 +34,7 @@ OPTIMIZER_KINDS: tuple[str, ...] = ("sgd", "adam")
 PLAYGROUND_LOSSES: tuple[str, ...] = ("minimax", "non_saturating", "least_squares", "wgan_gp", "hinge")
 MAX_HIDDEN_LAYERS = 4
 MAX_WIDTH = 128
+MAX_D_STEPS = 10  # k on the plane: D updates per G update (the GAN trainer allows more; GAN Lab offers up to 10)
 
 # Fields whose change needs a fresh model; every other field applies from the next step.
 RESET_FIELDS: tuple[str, ...] = ("family", "data", "data_id", "hidden_layers", "width", "z_dim", "noise", "seed", "pretrained")

@@ -30,7 +30,7 @@ def setup() -> Schema:
         Param("noise", d["pg_noise"], choices=("gaussian", "uniform"), widget="pg_noise",
               label="playground.noise_label"),
         Param("loss", d["pg_loss"], choices=pg.PLAYGROUND_LOSSES, widget="pg_loss", label="playground.loss_label"),
-        Param("k", d["pg_k"], low=1, high=10, widget="pg_k", label="playground.k_label"),
+        Param("k", d["pg_k"], low=1, high=pg.MAX_D_STEPS, widget="pg_k", label="playground.k_label"),
         Param("batch", d["pg_batch"], choices=pc.BATCH_OPTIONS, widget="pg_batch", label="playground.batch_label"),
         Param("opt_g", d["pg_g_opt"], choices=pg.OPTIMIZER_KINDS, widget="pg_g_opt",
               label="playground.g_opt_label"),

@@ -170,7 +170,7 @@ def sidebar_settings() -> None:
                 st.caption(t("playground.architecture_note"))
         with st.expander(t("playground.section_training"), expanded=True):
             _loss("pg_loss")
-            st.slider(t("playground.k_label"), 1, 10, key="pg_k", help=t("playground.k_help"))
+            st.slider(t("playground.k_label"), 1, pg.MAX_D_STEPS, key="pg_k", help=t("playground.k_help"))
             st.select_slider(t("playground.batch_label"), options=BATCH_OPTIONS, key="pg_batch")
             _optimizer("playground.g_opt_label", "pg_g_opt")
             _lr("playground.g_lr_label", "pg_g_lr")
@@ -186,7 +186,7 @@ def sidebar_settings() -> None:
                 if ss["pg_compare"]:
                     st.caption(t("playground.b_heading"))
                     _loss("pg_b_loss")
-                    st.slider(t("playground.k_label"), 1, 10, key="pg_b_k")
+                    st.slider(t("playground.k_label"), 1, pg.MAX_D_STEPS, key="pg_b_k")
                     _optimizer("playground.g_opt_label", "pg_b_g_opt")
                     _lr("playground.g_lr_label", "pg_b_g_lr")
                     _optimizer("playground.d_opt_label", "pg_b_d_opt")

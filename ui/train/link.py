@@ -62,7 +62,7 @@ def setup() -> Schema:
         Param("guidance", 2.0, low=0.0, high=MAX_GUIDANCE, label="train_diffusion.guidance"),
         Param("steps", 25, choices=ts.SAMPLE_STEP_CHOICES, label="train_diffusion.steps"),
         Param("batch", 64, choices=ts.BATCH_SIZES, label="train.batch"),
-        Param("z", 64, low=1, high=256, label="train.z_dim"),
+        Param("z", 64, low=1, high=ts.MAX_Z_DIM, label="train.z_dim"),
         Param("seed", 0, low=0, high=SEED_MAX, label="train.seed"),
     )
 

@@ -32,6 +32,7 @@ FAMILIES = ("gan", "vae", "diffusion")
 PRESETS = {"gan": (*LIVE_GAN_PRESETS, "gan_mlp"), "vae": ("vae_mlp_z20", "vae_mlp_z2", "vae_conv"),
            "diffusion": (*LIVE_DIFFUSION_PRESETS, "diffusion")}
 OPTIMIZER_NAMES = {"vae": "v", "diffusion": "n"}  # the optimizer widgets of a one-network family (a GAN has g and d)
+MAX_Z_DIM = 256  # the widest latent code the sidebar and a share link offer
 SAMPLE_STEP_CHOICES = (5, 10, 20, 25, 50, 100)  # DDIM steps for the progress grid: fewer is faster, more is finer
 BATCH_SIZES = (8, 16, 32, 64, 128, 256, 512)
 SLICE_CHOICES = (0.2, 0.3, 0.5, 1.0, 2.0)  # seconds of training between redraws
@@ -207,7 +208,7 @@ def sidebar_settings(current: Settings | None = None) -> Settings:
         batch = st.select_slider(t("train.batch"), BATCH_SIZES, key=_widget_key(f"{f}_batch"))
         z_dim = None
         if family != "diffusion":
-            z_dim = st.number_input(t("train.z_dim"), min_value=1, max_value=256, step=1, key=_widget_key(f"{f}_z"),
+            z_dim = st.number_input(t("train.z_dim"), min_value=1, max_value=MAX_Z_DIM, step=1, key=_widget_key(f"{f}_z"),
                                     disabled=start == "pretrained", help=t("train.z_help"))
         if teacher:  # teacher mode: gradient clipping, optimizers and display settings keep their values, unseen
             clip = _setting(f"{f}_clip")
