@@ -6,6 +6,11 @@ rate, as in pytorch/examples) is measured in the same run.
 GAN: classifier score of 10,000 samples (aigc_core.evaluation.evaluate_gan; higher is better) against training
 seconds; goal >= 6.0 within 120 s for the app's best GAN preset, next to a plain DCGAN and a plain MLP GAN (the same
 architectures with Adam 2e-4 and nothing else: no EMA, no label smoothing, no schedule).
+Diffusion: classifier score of 256 samples (25 guided DDIM steps, w = 2, labels 0-9 in turn; a denoiser's sample
+costs 25 double network passes, and the plain full-resolution U-Net takes about 17 s per 64, so more samples per
+evaluation would take longer than the training) against training seconds;
+goal >= 5.0 within 300 s for the live preset (`diffusion_live`), next to the plain recipe the diffusion issue
+measured (a full-resolution 32-channel U-Net, T = 400, batch 64, Adam 1e-3, EMA 0.995).
 
 The clock. The development machine has 2 cores shared with other people's long trainings (a load average of 10-20
 is common), so wall seconds there measure the neighbours more than the recipe. By default the clock is this
@@ -20,12 +25,12 @@ ends when the budget does (`fit_schedule`).
     .venv/bin/python bench/bench_quality.py                   # both, full budgets (about 8 min of clock)
     .venv/bin/python bench/bench_quality.py --quick           # smoke test: tiny budgets, 1,000-sample scores
     .venv/bin/python bench/bench_quality.py --only vae --clock wall --threads 2
+    .venv/bin/python bench/bench_quality.py --only diffusion
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -40,8 +45,10 @@ import torch  # noqa: E402
 
 from aigc_core import evaluation  # noqa: E402
 from aigc_core.factory import Trainer, build_trainer  # noqa: E402
+from aigc_core.diffusion_trainer import DiffusionTrainConfig, evaluate_diffusion  # noqa: E402
 from aigc_core.gan_trainer import GANTrainConfig, GANTrainer  # noqa: E402
 from aigc_core.models.gan import DCGANConfig, MLPGANConfig  # noqa: E402
+from aigc_core.models.unet import UNetConfig  # noqa: E402
 from aigc_core.models.vae import VAEMLPConfig  # noqa: E402
 from aigc_core.optim import OptimizerConfig  # noqa: E402
 from aigc_core.presets import get_preset  # noqa: E402
@@ -87,10 +94,20 @@ PLAIN_MLP_GAN = Recipe(
 )
 
 
+PLAIN_DIFFUSION = Recipe(
+    "plain DDPM U-Net", UNetConfig(channels=(32, 64), patch=1, timesteps=400),
+    DiffusionTrainConfig(batch_size=64, optim=_adam(1e-3, 0.9), ema=0.995), "baseline",
+    note="full-resolution U-Net (32 and 64 channels at 28 and 14 px), cosine schedule, T = 400; batch 64, Adam 1e-3",
+)
+DIFFUSION_SAMPLES = 256  # per evaluation; --quick (1,000 GAN samples) scores 62
+DIFFUSION_SAMPLING = {"steps": 25, "guidance": 2.0}
+
+
 def default_recipes() -> dict[str, list[Recipe]]:
     return {
         "vae": [PLAIN_VAE, Recipe.from_preset("vae_mlp_fast", fit_schedule=True)],
         "gan": [PLAIN_MLP_GAN, PLAIN_DCGAN, Recipe.from_preset("gan_fast")],
+        "diffusion": [PLAIN_DIFFUSION, Recipe.from_preset("diffusion_live")],
     }
 
 
@@ -98,6 +115,7 @@ TASKS = {
     # family: (budget s, quick budget s, evaluations per curve, goal, "lower"/"higher" is better, metric name)
     "vae": (60.0, 4.0, 6, 103.5, "lower", "test loss (nats/image)"),
     "gan": (120.0, 6.0, 6, 6.0, "higher", "classifier score"),
+    "diffusion": (300.0, 6.0, 6, 5.0, "higher", "classifier score"),
 }
 
 
@@ -116,6 +134,12 @@ def evaluator(family: str, samples: int) -> Callable[[Trainer], float]:
             return value
         return vae_loss
     classifier = evaluation.load_classifier()
+    if family == "diffusion":
+        def diffusion_score(trainer: Trainer) -> float:
+            count = min(samples // 16, DIFFUSION_SAMPLES)
+            result = evaluate_diffusion(trainer.sampling_model(), classifier, samples=count, **DIFFUSION_SAMPLING)
+            return result["classifier_score"]
+        return diffusion_score
 
     def gan_score(trainer: Trainer) -> float:
         assert isinstance(trainer, GANTrainer)
