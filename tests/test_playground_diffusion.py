@@ -155,3 +155,13 @@ def test_a_pooled_frame_redraws_the_shown_rows_and_one_block():
     same = _view(trainer, pool=full.samples, frame=5)  # the model did not change: the pool is already exact
     assert torch.equal(same.samples, full.samples) and same.kl == full.kl
     assert (same.trajectories.positions == full.trajectories.positions).all()  # the particles are among the shown
+
+
+@pytest.mark.parametrize("data", [*pg.views.toy2d.TOY_DISTRIBUTIONS])
+def test_every_toy_distribution_has_a_diffusion_view(data):
+    settings = replace(SMALL, data=data)
+    trainer = _trainer(settings, steps=1)
+    view = pg.compute_diffusion_view(trainer, data=data, real_shown=pg.shown_real(trainer.source, 0),
+                                     noise=pg.diffusion_noise(0), t=100)
+    assert view.fake.shape == (pg.SHOWN_POINTS, 2) and math.isfinite(view.kl)
+    assert (view.coverage is None) == (data not in ("ring", "grid"))

@@ -173,3 +173,28 @@ def test_a_share_link_with_family_diffusion_round_trips():
     assert run.trainers[0].config.optim.lr == 0.001 and run.trainers[0].config.seed == 3
     at.sidebar.segmented_control(key="pg_family").set_value("gan").run()
     assert "family" not in dict(at.query_params)  # the default is left out: old links read the same
+
+
+def test_your_own_points_train_a_denoiser():
+    at = _diffusion(pg_data="custom")
+    assert at.info and at.button(key="pg_play_button").disabled  # no points yet
+    at.number_input(key="pg_point_x").set_value(1.0)
+    at.number_input(key="pg_point_y").set_value(-0.5)
+    at.button(key="pg_point_add").click()
+    at.run()
+    run = at.session_state["pg_run_diffusion"]
+    assert run is not None and len(run.source) == 24
+    at.button(key="pg_step_both").click().run()
+    assert run.trainers[0].iteration == 1 and at.metric[4].value == "—"  # your own points have no modes
+    _ok(at)
+
+
+def test_teacher_mode_in_diffusion_keeps_hidden_values():
+    at = _page(pg_width=16, pg_redraw=7)
+    at.query_params["teacher"] = "1"
+    at.segmented_control(key="pg_family").set_value("diffusion").run()
+    _ok(at)
+    at.button(key="pg_step_both").click().run()
+    at.segmented_control(key="pg_family").set_value("gan").run()
+    assert at.session_state["pg_width"] == 16 and at.session_state["pg_redraw"] == 7
+    _ok(at)
