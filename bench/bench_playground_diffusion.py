@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_playground_diffusion.py                    # ring, 60 s each, one thread
     .venv/bin/python bench/bench_playground_diffusion.py --seconds 30 --data grid
     .venv/bin/python bench/bench_playground_diffusion.py --browser          # also: redraws/s in Chromium
+    .venv/bin/python bench/bench_playground_diffusion.py --quick            # a smoke run (bench/run_all.py --quick)
 
 "quality": the playground's GAN (`PlaygroundSettings()`) and its denoiser (`PlaygroundSettings(family="diffusion")`,
            the `toy_diffusion` recipe) each train for --seconds of wall-clock time inside `playground.one_thread()`,
@@ -115,7 +116,10 @@ def main() -> None:
     parser.add_argument("--browser", action="store_true", help="also measure the page in headless Chromium")
     parser.add_argument("--browser-seconds", type=float, default=8.0)
     parser.add_argument("--browser-runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 6 s per model, 2 s of redraws")
     args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.every, args.page_seconds = 6.0, 3.0, 2.0
     gan = replace(pg.PlaygroundSettings(), data=args.data)
     diffusion = replace(gan, family="diffusion")
     model, train = pg.TOY_DIFFUSION.model_config, pg.TOY_DIFFUSION.train_config

@@ -38,6 +38,7 @@ FULL_ARGS: dict[str, list[str]] = {
     "trainers": ["--threads", "1"],
     "latent": ["--browser"],
     "playground": ["--browser"],
+    "playground_diffusion": ["--browser"],
 }
 QUICK_ARGS: dict[str, list[str]] = {
     "trainers": ["--threads", "1", "--seconds", "1"],
@@ -193,7 +194,8 @@ def section_generic(figures: dict) -> str:
 SECTIONS = {"quality": ("Time to quality", section_quality), "browser": ("Cold start", section_browser),
             "memory": ("Server memory with N sessions training", section_memory)}
 TITLES = {"trainers": "Trainer vs bare PyTorch loop (and MLP FLOP/s)", "live": "Live in-app throughput vs bare trainer",
-          "latent": "Latent Explorer: slider → new image", "playground": "2-D playground throughput"}
+          "latent": "Latent Explorer: slider → new image", "playground": "2-D playground throughput",
+          "playground_diffusion": "2-D playground, diffusion mode: quality in 60 s against the GAN, redraws"}
 
 
 def write_report(records: list[dict], quick: bool, started: str) -> str:
