@@ -25,7 +25,8 @@ Nothing here calls ``.backward()``: all of that happens in ``aigc_core``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -117,6 +118,46 @@ def _phase_list(slow: SlowMotion, current: PhaseRecord | None, k: int) -> str:
     return "\n".join(lines)
 
 
+def walk_controls(slow: Any, key_base: str, *, finish: Callable[[], Any], done: Callable[[Any], bool],
+                  on_done: Callable[[Any], None] | None, on_diverged: Callable[[TrainingDiverged], None] | None,
+                  finish_label: str = "slowmo.finish", finish_help: str = "slowmo.finish_help",
+                  restart_help: str = "slowmo.restart_help") -> None:
+    """Next phase / Finish / Start over for a walker (GAN or diffusion: `advance`, `reset`, `in_progress`, and its
+    own `finish` and "step done" test), and what a click does; a divergence is shown and handed to `on_diverged`."""
+    columns = st.columns(3)
+    next_clicked = columns[0].button(t("slowmo.next"), help=t("slowmo.next_help"), type="primary",
+                                     key=f"{key_base}_next", icon=":material/skip_next:", width="stretch")
+    finish_clicked = columns[1].button(t(finish_label), help=t(finish_help), key=f"{key_base}_finish",
+                                       icon=":material/fast_forward:", width="stretch")
+    restart_clicked = columns[2].button(t("slowmo.restart"), help=t(restart_help), key=f"{key_base}_restart",
+                                        icon=":material/restart_alt:", width="stretch", disabled=not slow.in_progress)
+    try:
+        if restart_clicked:
+            slow.reset()
+        elif next_clicked:
+            record = slow.advance()
+            if done(record) and on_done is not None:
+                on_done(record.stats)
+        elif finish_clicked:
+            stats = finish()
+            if on_done is not None:
+                on_done(stats)
+    except TrainingDiverged as exc:
+        st.error(t("slowmo.diverged", message=plain(exc)), icon=":material/warning:")
+        if on_diverged is not None:
+            on_diverged(exc)
+
+
+def value_metrics(values: Mapping[str, float], order: Sequence[str], label_prefix: str,
+                  fmt: Callable[[str, float], str]) -> None:
+    """A phase's numbers as metrics, two per row, in `order` (labels from `<label_prefix>.<key>`)."""
+    st.markdown(f"**{t('slowmo.values_heading')}**")
+    keys = [key for key in order if key in values]
+    for row in range(0, len(keys), 2):
+        for column, key in zip(st.columns(2), keys[row : row + 2]):
+            column.metric(t(f"{label_prefix}.{key}"), fmt(key, values[key]))
+
+
 def slow_motion_panel(
     trainer: GANTrainer,
     key_prefix: str,
@@ -129,31 +170,8 @@ def slow_motion_panel(
     """Draw the slow-motion panel for `trainer` and handle its buttons. See the module docstring."""
     slow = stepper(trainer, key_prefix)
     st.caption(t("slowmo.intro"))
-    columns = st.columns(3)
-    next_clicked = columns[0].button(t("slowmo.next"), help=t("slowmo.next_help"), type="primary",
-                                     key=f"{key_prefix}_slowmo_next", icon=":material/skip_next:",
-                                     width="stretch")
-    finish_clicked = columns[1].button(t("slowmo.finish"), help=t("slowmo.finish_help"),
-                                       key=f"{key_prefix}_slowmo_finish", icon=":material/fast_forward:",
-                                       width="stretch")
-    restart_clicked = columns[2].button(t("slowmo.restart"), help=t("slowmo.restart_help"),
-                                        key=f"{key_prefix}_slowmo_restart", icon=":material/restart_alt:",
-                                        width="stretch", disabled=not slow.in_progress)
-    try:
-        if restart_clicked:
-            slow.reset()
-        elif next_clicked:
-            record = slow.advance()
-            if record.iteration_done and on_iteration is not None:
-                on_iteration(record.stats)
-        elif finish_clicked:
-            stats = slow.finish_iteration()
-            if on_iteration is not None:
-                on_iteration(stats)
-    except TrainingDiverged as exc:
-        st.error(t("slowmo.diverged", message=plain(exc)), icon=":material/warning:")
-        if on_diverged is not None:
-            on_diverged(exc)
+    walk_controls(slow, f"{key_prefix}_slowmo", finish=slow.finish_iteration, done=lambda r: r.iteration_done,
+                  on_done=on_iteration, on_diverged=on_diverged)
 
     current = slow.history[-1] if slow.history else None
     k = trainer.config.d_steps
@@ -174,11 +192,7 @@ def slow_motion_panel(
     left, right = st.columns([2, 3])
     with left:
         if current is not None and current.values:
-            st.markdown(f"**{t('slowmo.values_heading')}**")
-            keys = [key for key in _VALUE_ORDER if key in current.values]
-            for row in range(0, len(keys), 2):
-                for column, key in zip(st.columns(2), keys[row : row + 2]):
-                    column.metric(t(f"slowmo.value.{key}"), _format(key, current.values[key]))
+            value_metrics(current.values, _VALUE_ORDER, "slowmo.value", _format)
     with right:
         (show_samples or default_samples)(current, _latest(slow, "real"), _latest(slow, "fake"))
     with st.expander(t("slowmo.phases_heading"), expanded=False):

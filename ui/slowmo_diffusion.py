@@ -33,7 +33,7 @@ from aigc_core.slowmo_diffusion import PHASE_KEYS, DiffusionPhaseRecord, Diffusi
 from ui.diagram import live_mermaid
 from ui.i18n import t
 from ui.labels import diffusion_labels
-from ui.text import plain
+from ui.slowmo import value_metrics, walk_controls
 
 # The order values are listed in, whatever phase produced them.
 _VALUE_ORDER = ("batch", "dropped", "t_min", "t_max", "t_mean", "T", "alpha_bar_min", "alpha_bar_max", "output_std",
@@ -129,31 +129,9 @@ def diffusion_slow_motion_panel(
     """Draw the diffusion slow-motion panel for `trainer` and handle its buttons. See the module docstring."""
     slow = stepper(trainer, key_prefix)
     st.caption(t("slowmo.diffusion.intro"))
-    columns = st.columns(3)
-    next_clicked = columns[0].button(t("slowmo.next"), help=t("slowmo.next_help"), type="primary",
-                                     key=f"{key_prefix}_dslowmo_next", icon=":material/skip_next:",
-                                     width="stretch")
-    finish_clicked = columns[1].button(t("slowmo.diffusion.finish"), help=t("slowmo.diffusion.finish_help"),
-                                       key=f"{key_prefix}_dslowmo_finish", icon=":material/fast_forward:",
-                                       width="stretch")
-    restart_clicked = columns[2].button(t("slowmo.restart"), help=t("slowmo.diffusion.restart_help"),
-                                        key=f"{key_prefix}_dslowmo_restart", icon=":material/restart_alt:",
-                                        width="stretch", disabled=not slow.in_progress)
-    try:
-        if restart_clicked:
-            slow.reset()
-        elif next_clicked:
-            record = slow.advance()
-            if record.step_done and on_iteration is not None:
-                on_iteration(record.stats)
-        elif finish_clicked:
-            stats = slow.finish_step()
-            if on_iteration is not None:
-                on_iteration(stats)
-    except TrainingDiverged as exc:
-        st.error(t("slowmo.diverged", message=plain(exc)), icon=":material/warning:")
-        if on_diverged is not None:
-            on_diverged(exc)
+    walk_controls(slow, f"{key_prefix}_dslowmo", finish=slow.finish_step, done=lambda r: r.step_done,
+                  on_done=on_iteration, on_diverged=on_diverged, finish_label="slowmo.diffusion.finish",
+                  finish_help="slowmo.diffusion.finish_help", restart_help="slowmo.diffusion.restart_help")
 
     current = slow.history[-1] if slow.history else None
     if current is None:
@@ -172,11 +150,7 @@ def diffusion_slow_motion_panel(
     left, right = st.columns([2, 3])
     with left:
         if current is not None and current.values:
-            st.markdown(f"**{t('slowmo.values_heading')}**")
-            keys = [key for key in _VALUE_ORDER if key in current.values]
-            for row in range(0, len(keys), 2):
-                for column, key in zip(st.columns(2), keys[row : row + 2]):
-                    column.metric(t(f"slowmo.diffusion_value.{key}"), _format(key, current.values[key]))
+            value_metrics(current.values, _VALUE_ORDER, "slowmo.diffusion_value", _format)
     with right:
         _show_previews(slow)
     with st.expander(t("slowmo.diffusion.phases_heading"), expanded=False):
