@@ -51,7 +51,8 @@ def _view(trainer, settings: pg.PlaygroundSettings, real: torch.Tensor):
                            heatmap=False, manifold=False, gradients=False)
 
 
-def quality(settings: pg.PlaygroundSettings, seconds: float, every: float) -> list[tuple[float, int, float, float, str]]:
+def quality(settings: pg.PlaygroundSettings, seconds: float, every: float
+            ) -> list[tuple[float, int, float, float, str]]:
     """(training seconds, iterations, KL, JS, modes) every `every` seconds of training (views off the clock)."""
     source = toy_source(settings.data)
     real = pg.shown_real(source, settings.seed)

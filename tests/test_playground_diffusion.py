@@ -83,7 +83,8 @@ def test_trajectories_start_at_x_T_and_end_where_the_sampler_ends():
 
 
 def test_forward_process_matches_its_closed_form():
-    """x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε with ε independent of x_0: mean √ᾱ_t E[x_0], variance ᾱ_t Var[x_0] + 1 - ᾱ_t."""
+    """x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε with ε independent of x_0:
+    mean √ᾱ_t E[x_0], variance ᾱ_t Var[x_0] + 1 - ᾱ_t."""
     schedule = dm.make_schedule("linear", 200)
     x0 = toy_source("ring").points[:20_000]
     noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(1))
@@ -143,7 +144,8 @@ def test_a_pooled_frame_redraws_the_shown_rows_and_one_block():
     full = _view(trainer)
     total = len(full.samples)
     rows = pg.refreshed_rows(3, total)
-    assert rows[: pg.SHOWN_POINTS].tolist() == list(range(pg.SHOWN_POINTS)) and len(rows) == pg.SHOWN_POINTS + pg.POOL_BLOCK
+    assert rows[: pg.SHOWN_POINTS].tolist() == list(range(pg.SHOWN_POINTS))
+    assert len(rows) == pg.SHOWN_POINTS + pg.POOL_BLOCK
     blocks = -(-(total - pg.SHOWN_POINTS) // pg.POOL_BLOCK)
     covered = torch.cat([pg.refreshed_rows(frame, total) for frame in range(blocks)]).unique()
     assert len(covered) == total  # every row is redrawn within `blocks` frames

@@ -1,13 +1,13 @@
 """The plane views of a denoiser on 2-D points (diffusion mode of the playground), from a `DiffusionTrainer`:
 
 - samples: x_0 drawn by the sampler (DDIM, η = 0, Song et al., 2021, with the trainer's `sample_steps`) from a
-  fixed x_T, so frames differ only
-  because the model changed; KL / JS and mode coverage of them with the GAN view's metric functions;
+  fixed x_T, so frames differ only because the model changed; KL / JS and mode coverage of them with the GAN
+  view's metric functions;
 - reverse trajectories: the positions x_τ of a fixed set of particles (the first samples) after every sampler
   step, from x_T (pure noise) down to x_0, for an animation of noise flowing onto the data;
-- the denoiser's field at a chosen t: the score s(x, t) = ∇_x log q_t(x) ≈ -ε̂(x, t) / √(1 - ᾱ_t) (Song et al.,
-  "Score-Based Generative Modeling through SDEs", 2021, eq. 33 with Ho et al.'s ε-parametrisation) on a grid of
-  the plane, i.e. where the network would move a point that sits there at noise level t;
+- the denoiser's field at a chosen t: the score s(x, t) = ∇_x log q_t(x) ≈ -ε̂(x, t) / √(1 - ᾱ_t)
+  (Song et al., "Score-Based Generative Modeling through SDEs", 2021, with Ho et al.'s ε-parametrisation), on a
+  grid of the plane: where the network would move a point that sits there at noise level t;
 - the forward process at t: the shown real points noised in closed form, x_t = √ᾱ_t x_0 + √(1 - ᾱ_t) ε
   (`aigc_core.diffusion.q_sample`, Ho et al., eq. 4).
 

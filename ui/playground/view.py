@@ -34,7 +34,8 @@ MANIFOLD_COLOR = "#3c3c3c"
 ARROW_COLOR = "#d35400"
 # D's verdict, mapped to [0, 1] with 0.5 = "cannot tell": purple = "generated", grey = unsure, green = "real".
 HEAT_RANGE = ["#b07cc6", "#f2f2f2", "#8fd1a8"]
-CURVE_KEYS = ("d_loss", "g_loss", "kl", "js", "loss")  # "loss": a denoiser's (diffusion mode, ui/playground/diffusion_view.py)
+# "loss" is a denoiser's (diffusion mode, ui/playground/diffusion_view.py); d_loss and g_loss are the GAN's.
+CURVE_KEYS = ("d_loss", "g_loss", "kl", "js", "loss")
 CURVE_COLORS = {"d_loss": "#2c7fb8", "g_loss": "#e6550d", "kl": "#31a354", "js": "#756bb1", "loss": "#2c7fb8"}
 ARROW_MAX_LENGTH = 0.6  # the longest arrow, in plane units; the others are drawn to scale
 LAYERS: tuple[str, ...] = ("real", "fake", "heatmap", "manifold", "gradients")
