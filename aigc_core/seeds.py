@@ -19,6 +19,7 @@ STREAMS: dict[str, int] = {
     "vae_prior": 3,  # prior draws in the β lesson
     "article_samples": 5,  # the article lesson's sample codes
     "article_probe": 9,  # the article lesson's probe codes
+    "lesson_sampler": 17,  # the sampler's own noise (ancestral DDPM steps) in the diffusion lessons
     "playground_fake": 104_729,  # the playground's drawn fake points, apart from the trainer's own streams
     "playground_subset": 15_485_863,  # the playground's subset of real points shown
 }
