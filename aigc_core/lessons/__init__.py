@@ -25,6 +25,9 @@ slices), `progress`, `done`, a list of `records` (plain dicts, one per measured 
   "Generating Sentences from a Continuous Space", 2016).
 - article_gan: the source article's MLP GAN (ARTICLE_GAN) trained with its bugs fixed (preset
   gan_seed_mlp), plus a measurement for each bug of its sample code (see `article_bug_numbers`).
+- diffusion_steps, diffusion_guidance, diffusion_schedule (`diffusion.py`): toy denoisers on the ring of 8,
+  trained live: DDPM against DDIM at 10 sampling steps, classifier-free guidance trading diversity for fidelity,
+  and a linear against a cosine noise schedule at T = 50.
 """
 
 from __future__ import annotations
@@ -36,18 +39,22 @@ from ..models.classifier import Classifier
 from ..models.gan import GAN
 from .article import ARTICLE_BUGS, ArticleGAN, ArticleLoop, article_bug_numbers, mean_brightness
 from .base import Lesson, class_histogram, generator_gradient_norm, normalized_entropy
+from .diffusion import GuidanceStrength, SamplingSteps, ScheduleAtSmallT
 from .gan_failures import Divergence, ModeCollapse, StrongDiscriminator, VanishingGradient
 from .vae_beta import VAEBeta
 
 __all__ = [
-    "ARTICLE_BUGS", "LESSONS", "ArticleGAN", "ArticleLoop", "Divergence", "Lesson", "ModeCollapse",
-    "StrongDiscriminator", "VAEBeta", "VanishingGradient", "article_bug_numbers", "class_histogram",
+    "ARTICLE_BUGS", "LESSONS", "ArticleGAN", "ArticleLoop", "Divergence", "GuidanceStrength", "Lesson",
+    "ModeCollapse", "SamplingSteps", "ScheduleAtSmallT", "StrongDiscriminator", "VAEBeta", "VanishingGradient",
+    "article_bug_numbers", "class_histogram",
     "generator_gradient_norm", "make_lesson", "mean_brightness", "normalized_entropy",
 ]
 
 LESSONS: tuple[str, ...] = (
     "mode_collapse", "vanishing_gradient", "strong_discriminator", "divergence", "vae_beta", "article_gan",
+    "diffusion_steps", "diffusion_guidance", "diffusion_schedule",
 )
+DIFFUSION_LESSONS = {lesson.key: lesson for lesson in (SamplingSteps, GuidanceStrength, ScheduleAtSmallT)}
 
 
 def make_lesson(key: str, *, quick: bool = False, gan: GAN | None = None, classifier: Classifier | None = None,
@@ -72,4 +79,7 @@ def make_lesson(key: str, *, quick: bool = False, gan: GAN | None = None, classi
     if key == "article_gan":
         sizes = {"steps": 1200, "snapshot_every": 400} if quick else {}
         return ArticleGAN(**{**sizes, **overrides})
+    if key in DIFFUSION_LESSONS:
+        cls = DIFFUSION_LESSONS[key]
+        return cls(**{**(cls.QUICK if quick else {}), **overrides})
     raise ConfigError(f"Unknown lesson {key!r}; choose one of {', '.join(LESSONS)}.")

@@ -14,6 +14,7 @@ import torch
 from aigc_core import images
 from aigc_core.lessons import Lesson
 from ui.i18n import t
+from ui.lessons.diffusion_view import DIFFUSION_DRAW, diffusion_verdict
 
 
 def _png(picture, scale: int) -> str:
@@ -204,6 +205,7 @@ DRAW = {
     "divergence": draw_divergence,
     "vae_beta": draw_vae_beta,
     "article_gan": draw_article_gan,
+    **DIFFUSION_DRAW,
 }
 
 
@@ -243,6 +245,8 @@ def verdict_text(key: str, numbers: dict[str, Any]) -> str:
         betas = list(per)
         return t("lessons.vb_result", small=betas[0], large=betas[-1], kl_small=per[betas[0]]["kl"],
                  kl_large=per[betas[-1]]["kl"], active=per[betas[-1]]["active"], spread=per[betas[-1]]["spread"])
+    if key in DIFFUSION_DRAW:
+        return diffusion_verdict(key, numbers)
     if key == "article_gan":
         return t("lessons.ag_result", d_real=numbers["d_real"], d_fake=numbers["d_fake"],
                  start=numbers["brightness_start"], end=numbers["brightness_end"], real=numbers["brightness_real"])
