@@ -167,3 +167,30 @@ def test_bad_guidance_weights_are_refused():
         lessons.make_lesson("diffusion_guidance", weights=(0.0, 50.0))
     with pytest.raises(ConfigError):
         lessons.make_lesson("diffusion_steps", few=0)
+
+
+@pytest.mark.usefixtures("whole_app")
+@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_page_runs_each_diffusion_lesson_to_its_verdict(key, lang):
+    """The drawings after the last slice (planes, tables, number charts) and the verdict, in both languages."""
+    from apptest_app import app_test
+    from ui.lessons.run import QUICK, STATE
+
+    at = app_test(lang=lang)
+    at.session_state[QUICK] = True
+    at.run()
+    at.switch_page("pages/lessons.py").run()
+    at.button_group(key="lessons_pick").set_value(key).run()
+    at.button(key="lessons_run_btn").click().run()
+    state = at.session_state[STATE]
+    for _ in range(200):
+        if state.lesson.done:
+            break
+        at.run()
+    assert not at.exception, at.exception
+    assert state.lesson.done and not state.running
+    boxes = [box.value for box in (at.success if state.lesson.outcome()["shown"] else at.warning)]
+    assert boxes and any(ch.isdigit() for ch in boxes[0]) and "⟦" not in boxes[0]
+    assert len(at.get("vega_lite_chart")) >= 3  # the loss, a plane per arm, the numbers
+    assert all("⟦" not in str(e.value) for kind in ("caption", "markdown", "header") for e in getattr(at, kind))
