@@ -175,6 +175,7 @@ def test_bad_guidance_weights_are_refused():
 def test_the_page_runs_each_diffusion_lesson_to_its_verdict(key, lang):
     """The drawings after the last slice (planes, tables, number charts) and the verdict, in both languages."""
     from apptest_app import app_test
+
     from ui.lessons.run import QUICK, STATE
 
     at = app_test(lang=lang)

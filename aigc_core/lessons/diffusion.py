@@ -160,7 +160,8 @@ class SamplingSteps(ToyDiffusionLesson):
 
     key = "diffusion_steps"
     ARMS = ("ddpm_few", "ddim_few", "reference")
-    QUICK = {"train_steps": 800, "samples": 1024}  # more than one page slice (0.5 s) even on a fast machine
+    # Quick: more than one page slice (0.5 s) of work even on a fast machine, so the page test can press Stop.
+    QUICK: ClassVar[dict[str, int]] = {"train_steps": 800, "samples": 1024}
 
     def __init__(self, *, train_steps: int = 3000, few: int = 10, samples: int = 2048, seed: int = 0) -> None:
         preset = get_preset("toy_diffusion")
@@ -200,7 +201,7 @@ class GuidanceStrength(ToyDiffusionLesson):
     """A class-conditional denoiser (label = mode index), each label sampled at growing guidance w."""
 
     key = "diffusion_guidance"
-    QUICK = {"train_steps": 500, "per_class": 128}
+    QUICK: ClassVar[dict[str, int]] = {"train_steps": 500, "per_class": 128}
 
     def __init__(
         self, *, train_steps: int = 3000, weights: tuple[float, ...] = (0.0, 1.0, 3.0, 8.0), per_class: int = 256,
@@ -254,7 +255,7 @@ class ScheduleAtSmallT(ToyDiffusionLesson):
 
     key = "diffusion_schedule"
     ARMS = ("linear", "cosine")
-    QUICK = {"train_steps": 500, "samples": 1024}
+    QUICK: ClassVar[dict[str, int]] = {"train_steps": 500, "samples": 1024}
 
     def __init__(self, *, timesteps: int = 50, train_steps: int = 3000, samples: int = 2048, seed: int = 0) -> None:
         self.train_steps = train_steps
