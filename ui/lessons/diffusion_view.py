@@ -42,15 +42,15 @@ def plane(lesson: Lesson, arm: str, title: str, *, labels: torch.Tensor | None =
     square is the playground's unless `extent` widens it (strongly guided samples leave it)."""
     bounds = list(PLANE_BOUNDS) if extent is None else [-extent, extent]
     axis = {"scale": alt.Scale(domain=bounds), "title": None}
-    data = alt.Chart(_xy(lesson.points["data"])).mark_circle(size=8, opacity=0.25, color=DATA_COLOUR).encode(
+    data = alt.Chart(_xy(lesson.points["data"])).mark_circle(size=8, opacity=0.25, color=DATA_COLOUR, clip=True).encode(
         x=alt.X("x:Q", **axis), y=alt.Y("y:Q", **axis))
     samples = _xy(lesson.points[arm])
     if labels is None:
-        dots = alt.Chart(samples).mark_circle(size=10, opacity=0.7, color=ARM_COLOURS.get(arm, "#1e88e5"))
+        dots = alt.Chart(samples).mark_circle(size=10, opacity=0.7, color=ARM_COLOURS.get(arm, "#1e88e5"), clip=True)
         dots = dots.encode(x=alt.X("x:Q", **axis), y=alt.Y("y:Q", **axis))
     else:
         samples = samples.assign(label=labels[_every(len(labels))].numpy().astype(str))
-        dots = alt.Chart(samples).mark_circle(size=10, opacity=0.7).encode(
+        dots = alt.Chart(samples).mark_circle(size=10, opacity=0.7, clip=True).encode(
             x=alt.X("x:Q", **axis), y=alt.Y("y:Q", **axis),
             color=alt.Color("label:N", scale=alt.Scale(scheme="category10"), legend=None))
     return alt.layer(data, dots).properties(height=230, title=title)
