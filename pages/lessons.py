@@ -1,5 +1,6 @@
-"""Lessons: one-click experiments that reproduce how GAN, VAE and diffusion training goes wrong, with what to watch and why.
-The feature lives in ui/lessons/: run.py (the running lesson), live.py (the timed fragment), view.py (its charts)."""
+"""Lessons: one-click experiments that reproduce how GAN, VAE and diffusion training goes wrong, with what to watch
+and why. The feature lives in ui/lessons/: run.py (the running lesson), live.py (the timed fragment), view.py (its
+charts)."""
 
 from __future__ import annotations
 
