@@ -102,19 +102,22 @@ def _latest(slow: SlowMotion, attribute: str) -> torch.Tensor | None:
     return None
 
 
-def _phase_list(slow: SlowMotion, current: PhaseRecord | None, k: int) -> str:
-    done_keys = {r.key for r in slow.history}
+def phase_list(keys: Sequence[str], title: Callable[[str], str], history: Sequence[Any], current: Any,
+               notes: Mapping[str, str] | None = None) -> str:
+    """The walk's phases as a Markdown list: ▶ the one shown, ✓ those done in this walk, ○ those to come; `notes`
+    adds an indented line under a phase (e.g. "repeated k times")."""
+    done_keys = {record.key for record in history}
     lines = []
-    for number, key in enumerate(PHASE_KEYS, start=1):
-        text = f"{number}. {phase_title(key)}"
+    for number, key in enumerate(keys, start=1):
+        text = f"{number}. {title(key)}"
         if current is not None and key == current.key:
             lines.append(f"- ▶ **{text}**")
         elif key in done_keys:
             lines.append(f"- ✓ {text}")
         else:
             lines.append(f"- ○ {text}")
-        if key == "d_update" and k > 1:
-            lines.append(f"  {t('slowmo.repeat_d', k=k)}")
+        if notes and key in notes:
+            lines.append(f"  {notes[key]}")
     return "\n".join(lines)
 
 
@@ -196,5 +199,6 @@ def slow_motion_panel(
     with right:
         (show_samples or default_samples)(current, _latest(slow, "real"), _latest(slow, "fake"))
     with st.expander(t("slowmo.phases_heading"), expanded=False):
-        st.markdown(_phase_list(slow, current, k))
+        notes = {"d_update": t("slowmo.repeat_d", k=k)} if k > 1 else None
+        st.markdown(phase_list(PHASE_KEYS, phase_title, slow.history, current, notes))
     return current

@@ -33,7 +33,7 @@ from aigc_core.slowmo_diffusion import PHASE_KEYS, DiffusionPhaseRecord, Diffusi
 from ui.diagram import live_mermaid
 from ui.i18n import t
 from ui.labels import diffusion_labels
-from ui.slowmo import value_metrics, walk_controls
+from ui.slowmo import phase_list, value_metrics, walk_controls
 
 # The order values are listed in, whatever phase produced them.
 _VALUE_ORDER = ("batch", "dropped", "t_min", "t_max", "t_mean", "T", "alpha_bar_min", "alpha_bar_max", "output_std",
@@ -104,20 +104,6 @@ def _show_previews(slow: DiffusionSlowMotion) -> None:
     st.plotly_chart(figure, config={"displayModeBar": False})
 
 
-def _phase_list(slow: DiffusionSlowMotion, current: DiffusionPhaseRecord | None) -> str:
-    done_keys = {r.key for r in slow.history}
-    lines = []
-    for number, key in enumerate(PHASE_KEYS, start=1):
-        text = f"{number}. {phase_title(key)}"
-        if current is not None and key == current.key:
-            lines.append(f"- ▶ **{text}**")
-        elif key in done_keys:
-            lines.append(f"- ✓ {text}")
-        else:
-            lines.append(f"- ○ {text}")
-    return "\n".join(lines)
-
-
 def diffusion_slow_motion_panel(
     trainer: DiffusionTrainer,
     key_prefix: str,
@@ -154,5 +140,5 @@ def diffusion_slow_motion_panel(
     with right:
         _show_previews(slow)
     with st.expander(t("slowmo.diffusion.phases_heading"), expanded=False):
-        st.markdown(_phase_list(slow, current))
+        st.markdown(phase_list(PHASE_KEYS, phase_title, slow.history, current))
     return current
