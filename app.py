@@ -36,16 +36,24 @@ PAGES = [
 ]
 
 
+menu = [
+    st.Page(path, title=t(title_key), icon=icon, url_path=url_path, default=(url_path is None))
+    for path, title_key, icon, url_path in PAGES
+]
+# Our own menu, not Streamlit's: on the first session after the server starts, a deep link showed the built-in
+# menu's raw file names ("app, concepts, diagram check, …") until that session ended. With the built-in menu off
+# (client.showSidebarNavigation = false in .streamlit/config.toml, and position="hidden"), the links below are the
+# only menu, translated from the first paint.
 page = st.navigation(
-    [
-        st.Page(path, title=t(title_key), icon=icon, url_path=url_path, default=(url_path is None))
-        for path, title_key, icon, url_path in PAGES
-    ]
     # Not in the menu: a self-check that Mermaid diagrams draw offline (used by the browser tests).
-    + [st.Page("pages/diagram_check.py", title=t("diagnostics.title"), url_path="diagram_check", visibility="hidden")]
+    menu + [st.Page("pages/diagram_check.py", title=t("diagnostics.title"), url_path="diagram_check", visibility="hidden")],
+    position="hidden",
 )
 
 with st.sidebar:
+    with st.container(key="app_menu"):
+        for entry in menu:
+            st.page_link(entry)
     language_selector()
     teacher_sidebar(page.url_path)
     st.caption(t("common.device_line", device=device_text()))

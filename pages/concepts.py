@@ -9,8 +9,11 @@ from aigc_core import readouts
 from aigc_core.diagrams import diffusion_diagram, gan_diagram, vae_diagram
 from ui.concepts import view
 from ui.i18n import t
-from ui.mermaid import render_mermaid
 from ui.labels import diffusion_labels, gan_labels, vae_labels
+from ui.mermaid import render_mermaid
+from ui.router import through_app
+
+through_app()  # first: a deep link on a fresh server still runs inside app.py (ui/router.py)
 
 st.title(t("concepts.title"))
 st.markdown(t("concepts.intro"))

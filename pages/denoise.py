@@ -13,7 +13,10 @@ from ui.denoise.panels import (
 )
 from ui.denoise.sources import FOLDER, FOLDER_ENV, SESSION, open_source, source_ids
 from ui.i18n import t
+from ui.router import through_app
 from ui.text import plain
+
+through_app()  # first: a deep link on a fresh server still runs inside app.py (ui/router.py)
 
 st.title(t("denoise.title"))
 st.markdown(t("denoise.intro"))

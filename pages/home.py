@@ -6,6 +6,9 @@ import streamlit as st
 
 from ui.home.view import samples_section
 from ui.i18n import t
+from ui.router import through_app
+
+through_app()  # first: a deep link on a fresh server still runs inside app.py (ui/router.py)
 
 # (page file, i18n key of its title, i18n key of its one-line description, icon); same files as app.PAGES.
 CARDS = [

@@ -5,9 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.i18n import t
-from ui.latent.sources import SESSION, open_source, source_ids
 from ui.latent.panels import explore_panel, interpolation_panel, traversal_panel
+from ui.latent.sources import SESSION, open_source, source_ids
 from ui.latent.upload import digit_panel
+from ui.router import through_app
+
+through_app()  # first: a deep link on a fresh server still runs inside app.py (ui/router.py)
 
 st.title(t("latent.title"))
 st.markdown(t("latent.intro"))

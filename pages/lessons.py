@@ -8,8 +8,12 @@ import streamlit as st
 
 from aigc_core.lessons import ARTICLE_BUGS, LESSONS
 from ui.i18n import t
-from ui.lessons import live, run as lesson_run
+from ui.lessons import live
+from ui.lessons import run as lesson_run
+from ui.router import through_app
 from ui.text import plain
+
+through_app()  # first: a deep link on a fresh server still runs inside app.py (ui/router.py)
 
 st.title(t("lessons.title"))
 st.markdown(t("lessons.intro"))

@@ -11,9 +11,14 @@ redraw draws); all math in `aigc_core`.
 import streamlit as st
 
 from ui.i18n import t
-from ui.playground import controls, link, live, run as state, settings as playground_settings
+from ui.playground import controls, link, live
+from ui.playground import run as state
+from ui.playground import settings as playground_settings
 from ui.playground.data import custom_points_editor
+from ui.router import through_app
 from ui.text import plain
+
+through_app()  # first: a deep link on a fresh server still runs inside app.py (ui/router.py)
 
 playground_settings.init_defaults()
 link.link_in()  # a newly opened share link sets the sidebar

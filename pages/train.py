@@ -7,9 +7,14 @@ ui/slowmo_diffusion.py (diffusion); math in aigc_core."""
 import streamlit as st
 
 from ui.i18n import t
+from ui.router import through_app
 from ui.slowmo import slow_motion_panel
 from ui.slowmo_diffusion import diffusion_slow_motion_panel
-from ui.train import controls, export, history, link, live, run as train_run, settings as train_settings
+from ui.train import controls, export, history, link, live
+from ui.train import run as train_run
+from ui.train import settings as train_settings
+
+through_app()  # first: a deep link on a fresh server still runs inside app.py (ui/router.py)
 
 st.title(t("train.title"))
 st.caption(t("train.intro"))

@@ -8,6 +8,10 @@ from browserlib import HOST  # bench/ is on sys.path (conftest.py)
 from browserlib import wait_for_app as _wait_for_app
 
 
+# The app's own menu (app.py): page links in the sidebar; Streamlit's built-in menu is off.
+MENU_LINKS = '[data-testid="stSidebar"] [data-testid="stPageLink"] a'
+
+
 def is_base_path_probe(url: str) -> bool:
     """Opening a deep link such as /train, Streamlit's frontend first tries /train/_stcore/health and
     /train/_stcore/host-config (in case the app is served under that base path); the 404s are expected."""

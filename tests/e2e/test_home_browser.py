@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from e2e_support import foreign_requests, wait_for_app
+from e2e_support import MENU_LINKS, foreign_requests, wait_for_app
 from playwright.sync_api import expect
 
 
@@ -20,7 +20,7 @@ def _assert_clean(page) -> None:
 
 def _expect_a_card_per_page(page) -> None:
     """One card for every page in the menu but Home itself."""
-    menu = page.locator('[data-testid="stSidebarNav"] a')
+    menu = page.locator(MENU_LINKS)
     menu.first.wait_for()
     expect(page.locator('[data-testid="stMain"] [data-testid="stPageLink"]')).to_have_count(menu.count() - 1)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-from e2e_support import foreign_requests, wait_for_app
+from e2e_support import MENU_LINKS, foreign_requests, wait_for_app
 
 LAPTOP = {"width": 1280, "height": 1700}  # tall, so the full-page screenshot holds the whole page
 
@@ -15,7 +15,7 @@ def _open_from_home(page, app_url: str, query: str, link: str) -> None:
     """Open the home page, then the playground from the navigation menu, as a visitor would."""
     page.goto(f"{app_url}/{query}")
     wait_for_app(page)
-    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=link).click()
+    page.locator(MENU_LINKS).filter(has_text=link).click()
     wait_for_app(page)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from conftest import SCREENSHOTS
 from test_train_browser import _assert_clean, _open_train, _step, _wait_step_above
 
-from e2e_support import wait_for_app
+from e2e_support import MENU_LINKS, wait_for_app
 
 
 def _new_tab(page, url: str):
@@ -65,7 +65,7 @@ def test_a_reload_on_another_page_keeps_the_train_run(page, app_url):
     page.locator(".st-key-train_btn_start button").click()
     before = _wait_step_above(page, 3)
     token = _wait_token(page).split("run=")[1].split("&")[0]
-    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Latent Explorer").click()
+    page.locator(MENU_LINKS).filter(has_text="Latent Explorer").click()
     page.wait_for_function(f"() => location.pathname.endsWith('/latent') && location.search.includes('run={token}')")
     page.reload()
     wait_for_app(page)

@@ -3,7 +3,7 @@ keep the URL shareable, and a tampered link shows a notice instead of breaking."
 
 from __future__ import annotations
 
-from e2e_support import foreign_requests, wait_for_app
+from e2e_support import MENU_LINKS, foreign_requests, wait_for_app
 from playwright.sync_api import expect
 
 
@@ -30,7 +30,7 @@ def test_prepared_teacher_link_and_tour_navigation(page, app_url, screenshot):
     expect(sidebar).to_contain_text("3. 在潜在空间中滑动")
     assert "lang=zh" in page.url and "teacher=1" in page.url
     # The ordinary menu drops the query string; teacher mode and the step come back, like the language.
-    sidebar.locator('[data-testid="stSidebarNav"] a').filter(has_text="概念与数学").click()
+    page.locator(MENU_LINKS).filter(has_text="概念与数学").click()
     page.wait_for_url("**/concepts?*")
     wait_for_app(page)
     expect(sidebar).to_contain_text("3. 在潜在空间中滑动")
