@@ -22,8 +22,9 @@ gans, vaes = view.pretrained_of("gan"), view.pretrained_of("vae")
 c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
 # The article's network first: the same GAN the Lessons page trains, and its D was trained alongside this very G.
 gans = sorted(gans, key=lambda name: name != "gan_seed_mlp")
-gan_name = c1.selectbox(t("concepts.gan_model"), gans, key="concepts_gan") if gans else None
-vae_name = c2.selectbox(t("concepts.vae_model"), vaes, index=0, key="concepts_vae") if vaes else None
+gan_name = c1.selectbox(t("concepts.gan_model"), gans, key="concepts_gan", help=t("concepts.gan_model_help")) if gans else None
+vae_name = (c2.selectbox(t("concepts.vae_model"), vaes, index=0, key="concepts_vae", help=t("concepts.vae_model_help"))
+            if vaes else None)
 with c3:
     view.new_batch_button()
 seed = view.batch_seed()
@@ -48,10 +49,10 @@ if gan is None:
     st.info(t("concepts.no_gan"))
 else:
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric(t("concepts.m_d_real"), f"{gan.d_real:.3f}")
-    m2.metric(t("concepts.m_d_fake"), f"{gan.d_fake:.3f}")
-    m3.metric(t("concepts.m_acc_real"), f"{100 * gan.real_accuracy:.0f}%")
-    m4.metric(t("concepts.m_acc_fake"), f"{100 * gan.fake_accuracy:.0f}%")
+    m1.metric(t("concepts.m_d_real"), f"{gan.d_real:.3f}", help=t("concepts.m_d_real_help"))
+    m2.metric(t("concepts.m_d_fake"), f"{gan.d_fake:.3f}", help=t("concepts.m_d_fake_help"))
+    m3.metric(t("concepts.m_acc_real"), f"{100 * gan.real_accuracy:.0f}%", help=t("concepts.m_acc_real_help"))
+    m4.metric(t("concepts.m_acc_fake"), f"{100 * gan.fake_accuracy:.0f}%", help=t("concepts.m_acc_fake_help"))
     st.caption(t("concepts.gd_live", model=gan_name))
 
 st.subheader(t("concepts.minimax_heading"))
@@ -77,10 +78,10 @@ st.latex(r"D = \sigma(s): \quad \frac{\partial}{\partial s}\log(1 - \sigma(s)) =
          r"\qquad \frac{\partial}{\partial s}\big(-\log \sigma(s)\big) = -(1 - D)")
 if gan is not None:
     n1, n2, n3, n4 = st.columns(4)
-    n1.metric(t("concepts.m_g_minimax"), f"{gan.g_loss_minimax:.3f}")
-    n2.metric(t("concepts.m_g_ns"), f"{gan.g_loss_non_saturating:.3f}")
-    n3.metric(t("concepts.m_push_minimax"), f"{gan.push_minimax:.3f}")
-    n4.metric(t("concepts.m_push_ns"), f"{gan.push_non_saturating:.3f}")
+    n1.metric(t("concepts.m_g_minimax"), f"{gan.g_loss_minimax:.3f}", help=t("concepts.m_g_minimax_help"))
+    n2.metric(t("concepts.m_g_ns"), f"{gan.g_loss_non_saturating:.3f}", help=t("concepts.m_g_ns_help"))
+    n3.metric(t("concepts.m_push_minimax"), f"{gan.push_minimax:.3f}", help=t("concepts.m_push_minimax_help"))
+    n4.metric(t("concepts.m_push_ns"), f"{gan.push_non_saturating:.3f}", help=t("concepts.m_push_ns_help"))
     st.altair_chart(view.g_loss_chart(gan.d_fake), width="stretch")
     st.caption(t("concepts.ns_live", d_fake=gan.d_fake))
 st.markdown(t("concepts.ns_lesson"))
@@ -90,11 +91,11 @@ st.markdown(t("concepts.w_text"))
 st.latex(r"W_1(p, q) = \inf_{\gamma \in \Pi(p, q)} \mathbb{E}_{(x, y) \sim \gamma}\,\|x - y\|"
          r" = \sup_{\|f\|_L \le 1} \; \mathbb{E}_{x \sim p} f(x) - \mathbb{E}_{y \sim q} f(y)")
 width = 1.0
-shift = st.slider(t("concepts.w_slider"), 0.0, 3.0, 0.5, step=0.05, key="concepts_shift")
+shift = st.slider(t("concepts.w_slider"), 0.0, 3.0, 0.5, step=0.05, key="concepts_shift", help=t("concepts.w_slider_help"))
 js, w = readouts.uniform_shift_divergences(shift, width)
 w1, w2 = st.columns(2)
-w1.metric(t("concepts.w_js"), f"{js:.3f}")
-w2.metric(t("concepts.w_w"), f"{w:.2f}")
+w1.metric(t("concepts.w_js"), f"{js:.3f}", help=t("concepts.w_js_help"))
+w2.metric(t("concepts.w_w"), f"{w:.2f}", help=t("concepts.w_w_help"))
 st.altair_chart(view.shift_chart(width, shift), width="stretch")
 st.markdown(t("concepts.w_after"))
 if gan is not None:
@@ -111,9 +112,9 @@ if vae is None:
     st.info(t("concepts.no_vae"))
 else:
     e1, e2, e3 = st.columns(3)
-    e1.metric(t("concepts.m_recon"), f"{vae.recon:.1f}")
-    e2.metric(t("concepts.m_kl"), f"{vae.kl:.1f}")
-    e3.metric(t("concepts.m_elbo"), f"{vae.elbo:.1f}")
+    e1.metric(t("concepts.m_recon"), f"{vae.recon:.1f}", help=t("concepts.m_recon_help"))
+    e2.metric(t("concepts.m_kl"), f"{vae.kl:.1f}", help=t("concepts.m_kl_help"))
+    e3.metric(t("concepts.m_elbo"), f"{vae.elbo:.1f}", help=t("concepts.m_elbo_help"))
     st.caption(t("concepts.elbo_live", model=vae_name))
 
 st.subheader(t("concepts.rep_heading"))
@@ -135,7 +136,7 @@ st.subheader(t("concepts.beta_heading"))
 st.latex(r"\mathcal{L}_\beta = \text{" + t("concepts.tex_reconstruction") + r"} + \beta \cdot \mathrm{KL}")
 st.markdown(t("concepts.beta_text"))
 if vae is not None:
-    beta = st.slider("β", 0.0, 10.0, 1.0, step=0.1, key="concepts_beta")
+    beta = st.slider("β", 0.0, 10.0, 1.0, step=0.1, key="concepts_beta", help=t("concepts.beta_slider_help"))
     st.markdown(t("concepts.beta_live", beta=beta, recon=vae.recon, kl=vae.kl, total=vae.loss_at_beta(beta)))
 st.page_link("pages/lessons.py", label=t("concepts.to_lessons"), icon=":material/school:")  # i18n: ok (a path)
 

@@ -19,7 +19,7 @@ st.title(t("lessons.title"))
 st.markdown(t("lessons.intro"))
 
 key = st.segmented_control(t("lessons.pick"), options=list(LESSONS), format_func=lambda k: t(f"lessons.{k}.name"),
-                           default=LESSONS[0], required=True, key="lessons_pick") or LESSONS[0]
+                           default=LESSONS[0], required=True, key="lessons_pick", help=t("lessons.pick_help")) or LESSONS[0]
 st.header(t(f"lessons.{key}.name"))
 watch, expect, why = st.columns(3)
 watch.markdown(f"**{t('lessons.watch')}**\n\n{t(f'lessons.{key}.watch')}")
@@ -51,13 +51,16 @@ state = lesson_run.current()
 running_here = state is not None and state.key == key
 b1, b2, b3, _ = st.columns([2, 1, 1, 2])
 b1.button(t("lessons.run"), type="primary", key="lessons_run_btn", on_click=lesson_run.start, args=(key, options),
-          disabled=(key == "mode_collapse" and "gan" not in options), width="stretch")
+          disabled=(key == "mode_collapse" and "gan" not in options), width="stretch", help=t("lessons.run_help"))
 if running_here and state.running:
-    b2.button(t("lessons.stop"), key="lessons_stop_btn", on_click=lesson_run.stop, width="stretch")
+    b2.button(t("lessons.stop"), key="lessons_stop_btn", on_click=lesson_run.stop, width="stretch",
+              help=t("lessons.stop_help"))
 elif running_here and not state.lesson.done:
-    b2.button(t("lessons.resume"), key="lessons_resume_btn", on_click=lesson_run.resume, width="stretch")
+    b2.button(t("lessons.resume"), key="lessons_resume_btn", on_click=lesson_run.resume, width="stretch",
+              help=t("lessons.resume_help"))
 if running_here:
-    b3.button(t("lessons.clear"), key="lessons_clear_btn", on_click=lesson_run.clear, width="stretch")
+    b3.button(t("lessons.clear"), key="lessons_clear_btn", on_click=lesson_run.clear, width="stretch",
+              help=t("lessons.clear_help"))
 if error := st.session_state.pop("lessons_error", None):
     st.error(t("lessons.start_error", message=plain(error)))
 

@@ -75,5 +75,6 @@ def language_selector() -> str:
         required=True,
         key=_WIDGET_KEY,
         on_change=_on_language_change,
+        help=t("common.language_help"),
     )
     return lang

@@ -46,5 +46,6 @@ def samples_section() -> None:
                 else:
                     st.image(images.to_png_data_uri(grid), caption=t(caption_key), width="stretch")  # inline: no media-file race
     left, right = st.columns([1, 3], vertical_alignment="center")
-    left.button(t("home_live.new_samples"), on_click=_new_samples, key="home_live_new", icon=":material/casino:")
+    left.button(t("home_live.new_samples"), on_click=_new_samples, key="home_live_new", icon=":material/casino:",
+                help=t("home_live.new_samples_help"))
     right.caption(t("home_live.device", device=device_text()))

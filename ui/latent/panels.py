@@ -176,7 +176,7 @@ def _dim_sliders(source: LatentSource, z: torch.Tensor) -> None:
         key = f"lat_dim_{sid}_{dim}"
         _sync(key, float(z[dim]))
         st.slider(f"z{dim + 1}", -SLIDER_RANGE, SLIDER_RANGE, step=0.05, key=key, on_change=_on_dim,
-                  args=(source, dim, key), format="%.2f")
+                  args=(source, dim, key), format="%.2f", help=t("latent.dim_help", number=dim + 1))
 
 
 def _direction_sliders(source: LatentSource, encoded: explorer.EncodedSet, z: torch.Tensor) -> None:
@@ -189,7 +189,8 @@ def _direction_sliders(source: LatentSource, encoded: explorer.EncodedSet, z: to
         key = f"lat_pc_{sid}_{index}"
         _sync(key, float(coefficients[index]))
         st.slider(t("latent.pc_label", number=index + 1, share=100 * float(ratios[index])), -SLIDER_RANGE,
-                  SLIDER_RANGE, step=0.05, key=key, on_change=_on_direction, args=(source, index, key), format="%.2f")
+                  SLIDER_RANGE, step=0.05, key=key, on_change=_on_direction, args=(source, index, key), format="%.2f",
+                  help=t("latent.pc_help"))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -218,8 +219,10 @@ def _latent_map(source: LatentSource, encoded: explorer.EncodedSet, z: torch.Ten
     st.caption(t("latent.map_caption", shown=len(points), total=len(encoded.mu)))
     index_key = f"lat_goto_{sid}"
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
-    c1.number_input(t("latent.goto_index"), min_value=0, max_value=len(encoded.mu) - 1, step=1, key=index_key)
-    c2.button(t("latent.goto"), key=f"lat_goto_btn_{sid}", on_click=_on_go, args=(source, index_key), width="stretch")
+    c1.number_input(t("latent.goto_index"), min_value=0, max_value=len(encoded.mu) - 1, step=1, key=index_key,
+                    help=t("latent.goto_index_help"))
+    c2.button(t("latent.goto"), key=f"lat_goto_btn_{sid}", on_click=_on_go, args=(source, index_key), width="stretch",
+              help=t("latent.goto_help"))
 
 
 # --- interpolation -------------------------------------------------------------------------------------------
@@ -235,19 +238,25 @@ def interpolation_panel(source: LatentSource) -> None:
     sid = source_key(source)
     kinds = ["seeds", "digits"] if source.is_vae else ["seeds"]
     kind = st.segmented_control(t("latent.interp_between"), options=kinds, default="seeds", required=True,
-                                format_func=lambda k: t(f"latent.interp_{k}"), key=f"lat_interp_kind_{sid}") or "seeds"
+                                format_func=lambda k: t(f"latent.interp_{k}"), key=f"lat_interp_kind_{sid}",
+                                help=t("latent.interp_between_help")) or "seeds"
     c1, c2, c3 = st.columns(3)
     if kind == "digits":
-        first = c1.number_input(t("latent.interp_digit_a"), 0, TEST_SIZE - 1, 3, key=f"lat_ia_{sid}")
-        second = c2.number_input(t("latent.interp_digit_b"), 0, TEST_SIZE - 1, 2, key=f"lat_ib_{sid}")
+        first = c1.number_input(t("latent.interp_digit_a"), 0, TEST_SIZE - 1, 3, key=f"lat_ia_{sid}",
+                                 help=t("latent.interp_digit_help"))
+        second = c2.number_input(t("latent.interp_digit_b"), 0, TEST_SIZE - 1, 2, key=f"lat_ib_{sid}",
+                                  help=t("latent.interp_digit_help"))
         pair = torch.cat([test_digit(int(first)), test_digit(int(second))])
         z0, z1 = source.encode(pair)[0]  # posterior means
         st.image(png_uri(images.make_grid(pair, nrow=2, padding=1), 3), caption=t("latent.interp_endpoints"))
     else:
-        first = c1.number_input(t("latent.interp_seed_a"), 0, SEED_MAX, 1, key=f"lat_sa_{sid}")
-        second = c2.number_input(t("latent.interp_seed_b"), 0, SEED_MAX, 2, key=f"lat_sb_{sid}")
+        first = c1.number_input(t("latent.interp_seed_a"), 0, SEED_MAX, 1, key=f"lat_sa_{sid}",
+                                 help=t("latent.interp_seed_help"))
+        second = c2.number_input(t("latent.interp_seed_b"), 0, SEED_MAX, 2, key=f"lat_sb_{sid}",
+                                  help=t("latent.interp_seed_help"))
         z0, z1 = explorer.seeded_code(source.model, int(first)), explorer.seeded_code(source.model, int(second))
-    steps = c3.slider(t("latent.interp_steps"), 5, 15, 9, key=f"lat_isteps_{sid}")
+    steps = c3.slider(t("latent.interp_steps"), 5, 15, 9, key=f"lat_isteps_{sid}",
+                      help=t("latent.interp_steps_help"))
     paths = {"lerp": latent.lerp(z0, z1, steps), "slerp": latent.slerp(z0, z1, steps)}
     decoded = source.decode(torch.cat(list(paths.values())))  # one batch: (2 * steps, 1, 28, 28)
     with st.container(key="lat_interp_strip"):
@@ -286,8 +295,9 @@ def traversal_panel(source: LatentSource) -> None:
     chosen = c1.multiselect(t("latent.trav_dims"), options=dims, default=default, max_selections=10,
                             format_func=lambda d: f"z{d + 1}", key=f"lat_tdims_{sid}", help=t("latent.trav_dims_help"))
     low, high = c2.slider(t("latent.trav_range"), -SLIDER_RANGE, SLIDER_RANGE, (-3.0, 3.0), step=0.5,
-                          key=f"lat_trange_{sid}")
-    columns = c3.slider(t("latent.trav_columns"), 3, 13, 9, key=f"lat_tcols_{sid}")
+                          key=f"lat_trange_{sid}", help=t("latent.trav_range_help"))
+    columns = c3.slider(t("latent.trav_columns"), 3, 13, 9, key=f"lat_tcols_{sid}",
+                        help=t("latent.trav_columns_help"))
     st.caption(t("latent.trav_caption"))
     if chosen and high > low:
         values = torch.linspace(low, high, columns)
@@ -301,6 +311,7 @@ def traversal_panel(source: LatentSource) -> None:
     if source.is_vae and source.z_dim == 2:
         st.subheader(t("latent.manifold_heading"))
         st.markdown(t("latent.manifold_text"))
-        n = st.slider(t("latent.manifold_size"), 8, 25, 15, key=f"lat_msize_{sid}")
+        n = st.slider(t("latent.manifold_size"), 8, 25, 15, key=f"lat_msize_{sid}",
+                      help=t("latent.manifold_size_help"))
         with st.container(key="lat_manifold"):
             st.image(png_uri(manifold_picture(source, n), 2), caption=t("latent.manifold_caption", n=n))

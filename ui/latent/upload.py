@@ -83,15 +83,18 @@ def repair_panel(source: LatentSource, upload: dict | None) -> None:
     which = c1.segmented_control(t("latent.repair_source"), options=options, default=options[0], required=True,
                                  format_func=lambda o: t(f"latent.repair_{o}"),
                                  # A new widget once a digit is uploaded, so that it starts on "yours".
-                                 key=f"lat_rsrc_{sid}_{options[0]}") or options[0]
+                                 key=f"lat_rsrc_{sid}_{options[0]}", help=t("latent.repair_source_help")) or options[0]
     if which == "upload" and upload is not None:
         x = torch.from_numpy(upload["digit"])
     else:
-        index = c2.number_input(t("latent.repair_index"), 0, TEST_SIZE - 1, 7, key=f"lat_ridx_{sid}")
+        index = c2.number_input(t("latent.repair_index"), 0, TEST_SIZE - 1, 7, key=f"lat_ridx_{sid}",
+                                help=t("latent.repair_index_help"))
         x = test_digit(int(index))[0, 0]
     region = c3.selectbox(t("latent.repair_region"), options=list(images.MASK_REGIONS), index=0,
-                          format_func=lambda r: t(f"latent.region_{r}"), key=f"lat_rregion_{sid}")
-    iterations = c4.slider(t("latent.repair_iterations"), 1, 50, 20, key=f"lat_riter_{sid}")
+                          format_func=lambda r: t(f"latent.region_{r}"), key=f"lat_rregion_{sid}",
+                          help=t("latent.repair_region_help"))
+    iterations = c4.slider(t("latent.repair_iterations"), 1, 50, 20, key=f"lat_riter_{sid}",
+                            help=t("latent.repair_iterations_help"))
     _, mask = images.mask_image(x, region)
     steps = explorer.repair(source.model, x, mask, iterations)  # type: ignore[arg-type]
     picks = sorted({0, 1, 2, 5, 10, 20, iterations} & set(range(iterations + 1)))

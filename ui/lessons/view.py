@@ -114,9 +114,9 @@ def draw_vanishing_gradient(lesson: Lesson) -> None:
     numbers = lesson.numbers or {}
     if "ratio" in numbers:  # measured on one and the same state, right after the warm-up
         m1, m2, m3 = st.columns(3)
-        m1.metric(t("lessons.vg_norm_minimax"), f"{numbers['grad_norm_minimax']:.4f}")
-        m2.metric(t("lessons.vg_norm_ns"), f"{numbers['grad_norm_non_saturating']:.3f}")
-        m3.metric(t("lessons.vg_ratio"), f"{numbers['ratio']:.0f}×")
+        m1.metric(t("lessons.vg_norm_minimax"), f"{numbers['grad_norm_minimax']:.4f}", help=t("lessons.vg_norm_minimax_help"))
+        m2.metric(t("lessons.vg_norm_ns"), f"{numbers['grad_norm_non_saturating']:.3f}", help=t("lessons.vg_norm_ns_help"))
+        m3.metric(t("lessons.vg_ratio"), f"{numbers['ratio']:.0f}×", help=t("lessons.vg_ratio_help"))
     data = frame(lesson)
     c1, c2 = st.columns(2)
     with c1:

@@ -111,8 +111,10 @@ def readouts(run: state.PlaygroundRun, views: list[pg.PlaygroundView], slots: li
         cells = [
             (t("playground.metric.iteration"), f"{trainer.iteration:,}", t("playground.metric.iteration_help",
                                                                              d=f"{trainer.d_updates:,}")),
-            (t("playground.metric.d_loss"), _number(history.d_loss[-1] if len(history) else last.d_loss), None),
-            (t("playground.metric.g_loss"), _number(history.g_loss[-1] if len(history) else last.g_loss), None),
+            (t("playground.metric.d_loss"), _number(history.d_loss[-1] if len(history) else last.d_loss),
+             t("playground.metric.d_loss_help")),
+            (t("playground.metric.g_loss"), _number(history.g_loss[-1] if len(history) else last.g_loss),
+             t("playground.metric.g_loss_help")),
             (t("playground.metric.kl"), _number(view.kl), t("playground.metric.kl_help")),
             (t("playground.metric.js"), _number(view.js), t("playground.metric.js_help")),
             (t("playground.metric.modes"), _modes(view), t("playground.metric.modes_help")),

@@ -81,12 +81,13 @@ def _use_pretrained_architecture() -> None:
 
 
 def _lr(label_key: str, key: str) -> None:
-    st.select_slider(t(label_key), options=LR_OPTIONS, key=key, format_func=lambda v: f"{v:g}")
+    st.select_slider(t(label_key), options=LR_OPTIONS, key=key, format_func=lambda v: f"{v:g}",
+                     help=t("playground.lr_help"))
 
 
 def _optimizer(label_key: str, key: str) -> None:
     st.segmented_control(t(label_key), options=pg.OPTIMIZER_KINDS, key=key, required=True,
-                         format_func=lambda v: t(f"playground.optimizer.{v}"))
+                         format_func=lambda v: t(f"playground.optimizer.{v}"), help=t("playground.optimizer_help"))
 
 
 def _loss(key: str) -> None:
@@ -121,12 +122,13 @@ def _diffusion_sidebar() -> None:
         st.subheader(t("playground.sidebar_title"))
         with st.expander(t("playground.section_data"), expanded=True):
             st.selectbox(t("playground.data_label"), options=DATA_OPTIONS, key="pg_data",
-                         format_func=lambda v: t(f"playground.data.{v}"))
+                         format_func=lambda v: t(f"playground.data.{v}"), help=t("playground.data_help"))
         config, steps = pg.TOY_DIFFUSION.model_config, pg.TOY_DIFFUSION.train_config.sample_steps
         with st.expander(t("playground.section_training"), expanded=True):
             st.caption(t("playground.denoiser_note", layers=config.layers, width=config.width, T=config.timesteps,
                          schedule=config.schedule, steps=steps))
-            st.select_slider(t("playground.batch_label"), options=BATCH_OPTIONS, key="pg_batch")
+            st.select_slider(t("playground.batch_label"), options=BATCH_OPTIONS, key="pg_batch",
+                             help=t("playground.batch_help"))
             _lr("playground.dn_lr_label", "pg_dn_lr")
             st.number_input(t("playground.seed_label"), min_value=0, max_value=SEED_MAX, step=1, key="pg_seed",
                             help=t("playground.seed_help"))
@@ -146,7 +148,8 @@ def sidebar_settings() -> None:
         st.subheader(t("playground.sidebar_title"))
         with st.expander(t("playground.section_data"), expanded=True):
             st.selectbox(t("playground.data_label"), options=DATA_OPTIONS, key="pg_data",
-                         format_func=lambda v: t(f"playground.data.{v}"), on_change=_use_pretrained_architecture)
+                         format_func=lambda v: t(f"playground.data.{v}"), on_change=_use_pretrained_architecture,
+                         help=t("playground.data_help"))
             available = state.pretrained_available(ss["pg_data"])
             st.toggle(t("playground.pretrained_label"), key="pg_pretrained", disabled=not available,
                       on_change=_use_pretrained_architecture,
@@ -161,17 +164,22 @@ def sidebar_settings() -> None:
             with st.expander(t("playground.section_model"), expanded=False):
                 if locked:
                     st.caption(t("playground.architecture_locked"))
-                st.select_slider(t("playground.layers_label"), options=(1, 2, 3, 4), key="pg_layers", disabled=locked)
-                st.select_slider(t("playground.width_label"), options=WIDTH_OPTIONS, key="pg_width", disabled=locked)
+                st.select_slider(t("playground.layers_label"), options=(1, 2, 3, 4), key="pg_layers", disabled=locked,
+                                 help=t("playground.layers_help"))
+                st.select_slider(t("playground.width_label"), options=WIDTH_OPTIONS, key="pg_width", disabled=locked,
+                                 help=t("playground.width_help"))
                 st.segmented_control(t("playground.zdim_label"), options=(1, 2), key="pg_zdim", required=True,
-                                     format_func=lambda v: t(f"playground.zdim.{v}"), disabled=locked)
+                                     format_func=lambda v: t(f"playground.zdim.{v}"), disabled=locked,
+                                     help=t("playground.zdim_help"))
                 st.segmented_control(t("playground.noise_label"), options=("gaussian", "uniform"), key="pg_noise",
-                                     required=True, format_func=lambda v: t(f"playground.noise.{v}"), disabled=locked)
+                                     required=True, format_func=lambda v: t(f"playground.noise.{v}"), disabled=locked,
+                                     help=t("playground.noise_help"))
                 st.caption(t("playground.architecture_note"))
         with st.expander(t("playground.section_training"), expanded=True):
             _loss("pg_loss")
             st.slider(t("playground.k_label"), 1, pg.MAX_D_STEPS, key="pg_k", help=t("playground.k_help"))
-            st.select_slider(t("playground.batch_label"), options=BATCH_OPTIONS, key="pg_batch")
+            st.select_slider(t("playground.batch_label"), options=BATCH_OPTIONS, key="pg_batch",
+                             help=t("playground.batch_help"))
             _optimizer("playground.g_opt_label", "pg_g_opt")
             _lr("playground.g_lr_label", "pg_g_lr")
             _optimizer("playground.d_opt_label", "pg_d_opt")

@@ -203,10 +203,10 @@ def controls(run: TrainRun, *, pending: bool) -> None:
     columns = st.columns(4 if is_gan else 3)
     if run.running:
         columns[0].button(t("train.pause"), on_click=_on_start_pause, key="train_btn_start", type="primary",
-                          icon=":material/pause:", width="stretch")
+                          icon=":material/pause:", width="stretch", help=t("train.pause_help"))
     else:
         columns[0].button(t("train.start"), on_click=_on_start_pause, key="train_btn_start", type="primary",
-                          icon=":material/play_arrow:", width="stretch", disabled=pending)
+                          icon=":material/play_arrow:", width="stretch", disabled=pending, help=t("train.start_button_help"))
     if is_gan:
         columns[1].button(t("train.step_d"), on_click=_on_step, args=("d",), key="train_btn_step_d",
                           help=t("train.step_d_help"), icon=":material/looks_one:", width="stretch", disabled=pending)
@@ -214,7 +214,7 @@ def controls(run: TrainRun, *, pending: bool) -> None:
                           help=t("train.step_g_help"), icon=":material/looks_two:", width="stretch", disabled=pending)
     else:
         columns[1].button(t("train.step_once"), on_click=_on_step, args=("both",), key="train_btn_step",
-                          icon=":material/skip_next:", width="stretch", disabled=pending)
+                          icon=":material/skip_next:", width="stretch", disabled=pending, help=t("train.step_once_help"))
     columns[-1].button(t("train.reset"), on_click=_on_reset, key="train_btn_reset", help=t("train.reset_help"),
                        icon=":material/restart_alt:", width="stretch")
 

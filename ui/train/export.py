@@ -49,13 +49,13 @@ def export_panel(run: TrainRun) -> None:
     columns = st.columns(3)
     columns[0].download_button(t("train.download_model"), data=lambda: checkpoint_bytes(run), file_name=f"{name}.zip",
                                mime="application/zip", key="train_dl_model", icon=":material/download:",
-                               on_click="ignore", width="stretch")
+                               on_click="ignore", width="stretch", help=t("train.download_model_help"))
     columns[1].download_button(t("train.download_png"), data=lambda: grid_png(run), file_name=f"{name}.png",
                                mime="image/png", key="train_dl_png", icon=":material/image:", on_click="ignore",
-                               width="stretch")
+                               width="stretch", help=t("train.download_png_help"))
     columns[2].download_button(t("train.download_csv"), data=run.history.to_csv, file_name=f"{name}_metrics.csv",
                                mime="text/csv", key="train_dl_csv", icon=":material/table:", on_click="ignore",
-                               width="stretch", disabled=not len(run.history))
+                               width="stretch", disabled=not len(run.history), help=t("train.download_csv_help"))
     st.divider()
     st.markdown(t("train.upload_intro"))
     st.file_uploader(t("train.upload"), type=["zip"], key="train_upload", on_change=_on_upload,

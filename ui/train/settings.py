@@ -153,14 +153,15 @@ def _pretrained_for(preset_name: str) -> str | None:
 def _optimizer_widgets(name: str, heading: str) -> OptimizerConfig:
     st.markdown(f"**{heading}**")
     kind = st.selectbox(t("train.optimizer"), OPTIMIZERS, key=_widget_key(f"{name}_opt"),
-                        format_func=lambda k: t(f"train.optim.{k}"))
+                        format_func=lambda k: t(f"train.optim.{k}"), help=t("train.optimizer_help"))
     lr = st.number_input(t("train.lr"), min_value=1e-6, max_value=MAX_LR, step=1e-4, format="%.6g",
                          key=_widget_key(f"{name}_lr"), help=t("train.lr_help"))
     b1_label = {"adam": "train.beta1", "sgd": "train.momentum", "rmsprop": "train.momentum"}[kind]
     beta1 = st.number_input(t(b1_label), min_value=0.0, max_value=0.999, step=0.05, format="%.3f",
-                            key=_widget_key(f"{name}_b1"))
+                            key=_widget_key(f"{name}_b1"), help=t(f"{b1_label}_help"))
     beta2 = st.number_input(t("train.beta2" if kind == "adam" else "train.alpha"), min_value=0.0, max_value=0.9999,
-                            step=0.001, format="%.4f", key=_widget_key(f"{name}_b2"), disabled=kind == "sgd")
+                            step=0.001, format="%.4f", key=_widget_key(f"{name}_b2"), disabled=kind == "sgd",
+                            help=t("train.beta2_help" if kind == "adam" else "train.alpha_help"))
     return OptimizerConfig(kind=kind, lr=float(lr), beta1=float(beta1), beta2=float(beta2))
 
 
@@ -179,9 +180,11 @@ def sidebar_settings(current: Settings | None = None) -> Settings:
     sidebar = st.sidebar
     sidebar.header(t("train.setup"))
     family = sidebar.segmented_control(t("train.family"), FAMILIES, key=_widget_key("family"), required=True,
-                                       format_func=lambda f: t(f"train.family_{f}"), on_change=_on_family_or_preset)
+                                       format_func=lambda f: t(f"train.family_{f}"), on_change=_on_family_or_preset,
+                                       help=t("train.family_help"))
     preset_name = sidebar.selectbox(t("train.preset"), PRESETS[family], key=_widget_key(f"preset_{family}"),
-                                    format_func=lambda p: t(f"train.preset_name.{p}"), on_change=_on_family_or_preset)
+                                    format_func=lambda p: t(f"train.preset_name.{p}"), on_change=_on_family_or_preset,
+                                    help=t("train.preset_help"))
     sidebar.caption(t(f"train.preset_about.{preset_name}"))
     pretrained_name = _pretrained_for(preset_name)
     if pretrained_name is None and _setting("start") == "pretrained":
@@ -205,7 +208,7 @@ def sidebar_settings(current: Settings | None = None) -> Settings:
         else:
             beta = st.number_input(t("train.beta"), min_value=0.0, max_value=MAX_BETA, step=0.1, format="%.2f",
                                    key=_widget_key("vae_beta"), help=t("train.beta_help"))
-        batch = st.select_slider(t("train.batch"), BATCH_SIZES, key=_widget_key(f"{f}_batch"))
+        batch = st.select_slider(t("train.batch"), BATCH_SIZES, key=_widget_key(f"{f}_batch"), help=t("train.batch_help"))
         z_dim = None
         if family != "diffusion":
             z_dim = st.number_input(t("train.z_dim"), min_value=1, max_value=MAX_Z_DIM, step=1, key=_widget_key(f"{f}_z"),
