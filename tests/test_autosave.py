@@ -23,7 +23,8 @@ from ui.server import autosave as store_module
 from ui.server import parking
 from ui.server.autosave import AutosaveError, AutosaveStore, read_config
 from ui.train import autosave
-from ui.train.run import GAN_FIELDS, STATE, Settings, TrainRun, record_steps
+from aigc_core.models.unet import UNetConfig
+from ui.train.run import GAN_FIELDS, STATE, Settings, TrainRun, new_history, record_steps
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 TOKEN, OTHER, THIRD = "tokenAAAA1", "tokenBBBB2", "tokenCCCC3"
@@ -158,6 +159,44 @@ def test_a_run_comes_back_with_its_weights_counters_history_and_sidebar():
         assert torch.equal(value, saved_d[key]), key
     back.trainer.step()  # and it trains on
     assert back.trainer.iteration == 4
+
+
+def _diffusion_run(steps: int = 3) -> TrainRun:
+    """A tiny class-conditional U-Net after a few steps: its EMA weights differ from its weights."""
+    preset = get_preset("diffusion_live")
+    model_config = UNetConfig(channels=(8, 16), time_dim=16, groups=4)
+    config = live_train_config(preset.train_config)
+    settings = Settings("diffusion", "diffusion_live", "scratch", model_config, config)
+    trainer = build_trainer(model_config, config)
+    run = TrainRun(settings=settings, trainer=trainer, origin="scratch", origin_name="",
+                   structure=settings.structure, history=new_history("diffusion"))
+    record_steps(run, [trainer.step() for _ in range(steps)], "both")
+    return run
+
+
+def _same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    theirs = b.state_dict()
+    return all(torch.equal(value, theirs[key]) for key, value in a.state_dict().items())
+
+
+def test_a_denoiser_comes_back_with_its_ema_which_draws_its_samples():
+    run = _diffusion_run()
+    assert not _same_weights(run.trainer.ema_model, run.trainer.model)  # the EMA lags the weights
+    files = autosave.run_from_files(autosave.run_files(run), _make_run, max_params=10**7)
+    assert _same_weights(files.trainer.ema_model, run.trainer.ema_model)
+    assert _same_weights(files.trainer.model, run.trainer.model)
+    torch.testing.assert_close(files.trainer.sample(), run.trainer.sample())  # the same samples as before
+
+
+def test_an_autosave_without_ema_still_loads_and_a_bad_ema_is_refused():
+    run = _diffusion_run(steps=1)
+    files = autosave.run_files(run)
+    older = {k: v for k, v in files.items() if k != autosave.EMA_NAME}  # an autosave from before EMAs were kept
+    back = autosave.run_from_files(older, _make_run, max_params=10**7)
+    assert _same_weights(back.trainer.ema_model, back.trainer.model)
+    files[autosave.EMA_NAME] = autosave.run_files(_trained_run(steps=1))[autosave.WEIGHTS_NAME]  # a GAN's weights
+    with pytest.raises(AutosaveError, match="EMA"):
+        autosave.run_from_files(files, _make_run, max_params=10**7)
 
 
 def test_a_long_history_is_thinned_keeping_both_ends(monkeypatch):

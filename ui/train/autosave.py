@@ -41,6 +41,9 @@ from ui.train.run import Settings, TrainRun
 
 RUN_NAME = "run.json"
 HISTORY_NAME = "history.safetensors"
+# A denoiser's EMA weights, which draw its samples (the export saves them as the model); absent for GANs (their EMA
+# generator is inside the checkpoint) and VAEs. An autosave without it restarts the EMA from the weights.
+EMA_NAME = "ema.safetensors"
 FORMAT = 1
 MAX_HISTORY_ROWS = 20_000  # ~1.5 MB of float64 for a GAN's 9 columns; the charts draw at most 600 points anyway
 MAX_RUN_JSON_BYTES = 1024 * 1024
@@ -96,8 +99,26 @@ def run_files(run: TrainRun) -> dict[str, bytes]:
         "quality_fields": list(run.quality.numeric),
     }
     history = save_tensors({"history": _thinned(run.history), "quality": _thinned(run.quality)})
-    return {CONFIG_NAME: config_json, WEIGHTS_NAME: weights, RUN_NAME: json.dumps(state).encode("utf-8"),
-            HISTORY_NAME: history}
+    files = {CONFIG_NAME: config_json, WEIGHTS_NAME: weights, RUN_NAME: json.dumps(state).encode("utf-8"),
+             HISTORY_NAME: history}
+    ema = getattr(trainer, "ema_model", None) if run.family == "diffusion" else None
+    if ema is not None:
+        files[EMA_NAME] = save_tensors({k: v.detach().cpu().contiguous() for k, v in ema.state_dict().items()})
+    return files
+
+
+def _load_ema(trainer: Any, data: bytes) -> None:
+    """The saved EMA into the restored denoiser's EMA copy: same names and shapes, finite, or an AutosaveError."""
+    ema = getattr(trainer, "ema_model", None)
+    if ema is None:
+        return  # a run whose config has no EMA: nothing to restore into
+    tensors = load_tensors(data)
+    own = ema.state_dict()
+    if set(tensors) != set(own) or any(tensors[k].shape != own[k].shape for k in own):
+        raise AutosaveError("The autosave's EMA weights do not match its model.")
+    if not all(torch.isfinite(v).all() for v in tensors.values() if v.is_floating_point()):
+        raise AutosaveError("The autosave's EMA weights are not finite.")
+    ema.load_state_dict(tensors)
 
 
 def _history(fields: list, text: list, data: torch.Tensor) -> MetricHistory:
@@ -132,6 +153,8 @@ def run_from_files(files: dict[str, bytes], make_run: Callable[..., TrainRun], *
         if enforce is not None:
             enforce(batch_size=train_config.batch_size, config=checkpoint.model.config)
         trainer = trainer_from_checkpoint(checkpoint, train_config, device=device, max_params=max_params)
+        if EMA_NAME in files:
+            _load_ema(trainer, files[EMA_NAME])
         run = make_run(settings, trainer, str(state["origin"]), str(state["origin_name"]))
         run.structure = tuple(_decode(part) for part in state["structure"])
         run.widget_values = dict(state["widget_values"])
