@@ -67,6 +67,7 @@ class SlowMotion:
     _d_stats: GANStats | None = None
     _start: float = 0.0
     _values: dict[str, float] = field(default_factory=dict)
+    _seen: tuple[int, int] = (0, 0)  # (trainer.iteration, trainer.d_updates) after the walk's last phase
 
     # -- where the walk stands ---------------------------------------------------------------------------------
     @property
@@ -103,7 +104,12 @@ class SlowMotion:
 
     # -- moving on ---------------------------------------------------------------------------------------------
     def advance(self) -> PhaseRecord:
-        """Run the next phase and return what it produced. TrainingDiverged propagates (after a reset)."""
+        """Run the next phase and return what it produced. TrainingDiverged propagates (after a reset).
+
+        A walk whose trainer has moved on since its last phase (a step taken by other means, a rollback) starts
+        over: its tensors belong to weights that are gone (as `slowmo_diffusion.DiffusionSlowMotion` does)."""
+        if self.in_progress and (self.trainer.iteration, self.trainer.d_updates) != self._seen:
+            self.reset()
         if not self.in_progress:
             self.history, self._values, self._start = [], {}, time.perf_counter()
         key = PHASE_KEYS[self._index]
@@ -115,6 +121,7 @@ class SlowMotion:
         self.history.append(record)
         self._values.update({k: v for k, v in record.values.items() if k in _DIAGRAM_KEYS})
         self._move_on(record)
+        self._seen = (self.trainer.iteration, self.trainer.d_updates)
         return record
 
     def finish_iteration(self) -> GANStats:

@@ -107,3 +107,23 @@ def test_divergence_in_slow_motion_resets_the_walk():
             slow.advance()
     assert not slow.in_progress
     assert all(bool(torch.isfinite(p).all()) for p in trainer.model.parameters())
+
+
+@pytest.mark.parametrize("taken", ["step", "step_d"])
+def test_a_walk_whose_trainer_moved_on_starts_over(taken):
+    """A step taken by other means mid-walk (the page's One step / D step buttons) leaves the walk's tensors
+    stale: the next phase starts a fresh iteration, exactly as if the walk had been abandoned before that step."""
+    walked, twin = _trainer(), _trainer()
+    slow, twin_slow = SlowMotion(walked), SlowMotion(twin)
+    for _ in range(8):  # into G's turn: D has been updated, G's pass is under way
+        slow.advance()
+        twin_slow.advance()
+    getattr(walked, taken)()
+    twin_slow.reset()  # the twin abandons its walk explicitly, then takes the same step
+    getattr(twin, taken)()
+    first = slow.advance()
+    assert first.key == PHASE_KEYS[0] and len(slow.history) == 1  # started over
+    walked_stats = slow.finish_iteration()
+    twin_stats = twin_slow.finish_iteration()
+    assert _without_time(walked_stats) == _without_time(twin_stats)
+    assert _same_weights(walked, twin)
