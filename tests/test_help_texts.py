@@ -35,10 +35,12 @@ WALK: list[tuple[str, str, State | None]] = [
     ("pages/train.py", "gan", None),
     ("pages/train.py", "vae", {"preset": "vae_mlp_z20"}),
     ("pages/train.py", "diffusion", {"preset": "diffusion_live"}),
+    ("pages/train.py", "teacher", {"teacher": "1"}),  # the tour's buttons in the sidebar
     ("pages/latent.py", "default", None),
     ("pages/concepts.py", "default", None),
     ("pages/playground.py", "gan", None),
     ("pages/playground.py", "diffusion", {"family": "diffusion"}),
+    ("pages/playground.py", "teacher", {"teacher": "1", "tstep": "7"}),  # a tour step away from its page
     ("pages/denoise.py", "reverse", None),
     *[("pages/denoise.py", view, _set("dn_view", view)) for view in ("forward", "steps", "latent")],
     *[("pages/lessons.py", key, _set("lessons_pick", key)) for key in LESSONS],
@@ -54,7 +56,7 @@ def tiny_denoiser(tmp_path, monkeypatch):
 
 
 # A control only the state shows, to prove the walk got there (a translated widget's key ends in "__<lang>").
-SIGN = {("pages/train.py", "vae"): "train_v_opt", ("pages/train.py", "diffusion"): "train_n_opt",
+SIGN = {("pages/train.py", "teacher"): "_aigc_teacher_next", ("pages/train.py", "vae"): "train_v_opt", ("pages/train.py", "diffusion"): "train_n_opt",
         ("pages/playground.py", "diffusion"): "pg_dn_lr", ("pages/denoise.py", "forward"): "dn_fwd_t",
         ("pages/denoise.py", "steps"): "dn_run_samples", ("pages/denoise.py", "latent"): "dn_lat_frames"}
 

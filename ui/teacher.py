@@ -39,6 +39,7 @@ TOUR: tuple[TourStep, ...] = (
     TourStep("denoise", "pages/denoise.py", "denoise", "nav.denoise"),
     TourStep("collapse", "pages/lessons.py", "lessons", "nav.lessons"),
     TourStep("toy2d", "pages/playground.py", "playground", "nav.playground"),
+    TourStep("toy_diffusion", "pages/playground.py", "playground", "nav.playground"),
 )
 
 TEACHER_PARAM = Param("teacher", False, label="teacher.toggle")
@@ -122,12 +123,14 @@ def teacher_sidebar(current_url_path: str | None = None) -> None:
             st.caption(t("teacher.you_are_here", page=t(step.nav_key)))
         else:
             st.page_link(step.page, label=t("teacher.go_to", page=t(step.nav_key)), icon=":material/arrow_forward:",
-                         query_params=tour_query(number))
+                         query_params=tour_query(number), help=t("teacher.go_to_help"))
         previous, following = st.columns(2)
         previous.button(t("teacher.previous"), key="_aigc_teacher_prev", on_click=_move, args=(-1,),
-                        disabled=number <= 1, icon=":material/arrow_back:", width="stretch")
+                        disabled=number <= 1, icon=":material/arrow_back:", width="stretch",
+                        help=t("teacher.previous_help"))
         following.button(t("teacher.next"), key="_aigc_teacher_next", on_click=_move, args=(1,),
-                         disabled=number >= len(TOUR), icon=":material/arrow_forward:", width="stretch")
+                         disabled=number >= len(TOUR), icon=":material/arrow_forward:", width="stretch",
+                         help=t("teacher.next_help"))
 
 
 def advanced_hidden_note() -> None:
