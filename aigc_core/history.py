@@ -13,9 +13,11 @@ import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 
 def _as_mapping(record: Any) -> Mapping[str, Any]:
@@ -142,9 +144,18 @@ def _csv_number(value: float) -> str:
     return repr(float(value))
 
 
+def thin_evenly(items: Sequence[T]) -> list[T]:
+    """Every other item, always keeping the first and the last: the same span with about half the items."""
+    if len(items) <= 2:
+        return list(items)
+    return [items[0], *items[1:-1][1::2], items[-1]]
+
+
 class SnapshotTimeline:
-    """Snapshots (step, picture) taken at least `every` steps apart (the live page checks between slices); when `capacity` is reached, every other one is
-    dropped and the interval doubles, so a long run keeps an evenly spaced history in bounded memory."""
+    """Snapshots (step, picture) taken at least `every` steps apart (the live page checks between slices); when
+    `capacity` is reached, every other one is dropped (the first and the newest stay) and the interval becomes the
+    kept ones' spacing, at least doubled, so a long run keeps an evenly spaced history of its whole span in bounded
+    memory (the Train page's History tab and GIF, the playground's GIF)."""
 
     def __init__(self, every: int = 100, capacity: int = 120) -> None:
         if every < 1 or capacity < 2:
@@ -168,9 +179,12 @@ class SnapshotTimeline:
             return
         self.items.append((step, picture))
         if len(self.items) > self.capacity:
-            first, rest = self.items[0], self.items[1:]
-            self.items = [first] + rest[1::2]
-            self.every *= 2
+            first = self.items[0]
+            self.items = thin_evenly(self.items)
+            # The next snapshots follow at the spacing the kept ones now have: when a live slice spans more steps
+            # than `every`, doubling `every` alone would fill the newest half twice as densely as the oldest.
+            spacing = math.ceil((self.items[-1][0] - first[0]) / (len(self.items) - 1))
+            self.every = max(self.every * 2, spacing)
 
     def drop_after(self, step: int) -> None:
         """Forget the snapshots taken after `step` (the trainer went back to it after a divergence)."""

@@ -195,7 +195,8 @@ SECTIONS = {"quality": ("Time to quality", section_quality), "browser": ("Cold s
             "memory": ("Server memory with N sessions training", section_memory)}
 TITLES = {"trainers": "Trainer vs bare PyTorch loop (and MLP FLOP/s)", "live": "Live in-app throughput vs bare trainer",
           "latent": "Latent Explorer: slider → new image", "playground": "2-D playground throughput",
-          "playground_diffusion": "2-D playground, diffusion mode: quality in 60 s against the GAN, redraws"}
+          "playground_diffusion": "2-D playground, diffusion mode: quality in 60 s against the GAN, redraws",
+          "animation": "The training as an animated GIF: seconds and MB for 100 frames"}
 
 
 def write_report(records: list[dict], quick: bool, started: str) -> str:

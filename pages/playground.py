@@ -5,13 +5,14 @@ process blurring the data.
 
 A thin page over ui/playground/: settings.py (the sidebar), link.py (the URL), data.py (your own points), run.py
 (the session's run), controls.py (the toolbar), live.py (the timed fragment and slow motion), view.py (what a
-redraw draws); all math in `aigc_core`.
+redraw draws), animation.py (the run as a GIF); all math in `aigc_core`.
 """
 
 import streamlit as st
 
 from ui.i18n import t
 from ui.playground import controls, link, live
+from ui.playground.animation import animation_panel
 from ui.playground import run as state
 from ui.playground import settings as playground_settings
 from ui.playground.data import custom_points_editor
@@ -55,6 +56,8 @@ elif st.session_state.get("pg_slowmo") and not run.compare and not run.diffusion
 else:
     live.abandon_slow_motion(run)
     live.live_fragment(bool(st.session_state.get(state.PLAYING_KEY)))
+if run is not None:
+    animation_panel(run)  # the run so far as an animated GIF (ui/playground/animation.py)
 
 with st.expander(t("playground.how_heading")):
     st.markdown(t("playground.how_text_diffusion") if diffusion else t("playground.how_text"))

@@ -10,7 +10,7 @@ curves. The shared pretrained checkpoints (`ui.resources.pretrained`) are copied
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import streamlit as st
 import torch
@@ -21,6 +21,7 @@ from aigc_core.evaluation import PRETRAINED_DIR
 from aigc_core.factory import toy_source
 from aigc_core.diffusion_trainer import DiffusionStats
 from aigc_core.gan_trainer import GANStats
+from aigc_core.history import SnapshotTimeline
 from aigc_core.models.gan import GAN
 from aigc_core.slicing import run_slice
 from aigc_core.toy2d import PointSource
@@ -52,6 +53,9 @@ class PlaygroundRun:
     pretrained_steps: int | None = None  # steps behind the loaded pretrained weights, if any
     frame: int = 0  # diffusion mode: redraws so far, which picks the particles' animation frame
     samples: torch.Tensor | None = None  # diffusion mode: the last frame's samples (the next frame's pool)
+    # The views of past redraws (a tuple per redraw, one view per trainer) for the animated GIF: every redraw until
+    # the timeline is full, then evenly thinned (at most 120, always spanning the run; ui/playground/animation.py).
+    frames: SnapshotTimeline = field(default_factory=lambda: SnapshotTimeline(every=1))
 
     @property
     def compare(self) -> bool:
@@ -198,7 +202,14 @@ def sync(settings: list[pg.PlaygroundSettings]) -> tuple[PlaygroundRun | None, l
 
 
 def record(run: PlaygroundRun, records: list[list], views: list[pg.PlaygroundView] | list[pg.DiffusionView]) -> None:
-    """One history row per trainer: mean losses over the records, and the view's KL / JS."""
+    """One history row per trainer: mean losses over the records, and the view's KL / JS; the views as a frame of
+    the animation (a redraw at the same iteration replaces the last; after a rollback the later frames go, like
+    the history's rows)."""
+    step = run.trainers[0].iteration
+    run.frames.drop_after(step)
+    # Only what the GIF draws: a diffusion view's whole sample pool and trajectories would be most of its memory.
+    run.frames.add(step, tuple(replace(view, samples=None, trajectories=None, forward=None)
+                               if isinstance(view, pg.DiffusionView) else view for view in views))
     for trainer, history, rows, view in zip(run.trainers, run.histories, records, views):
         if run.diffusion:
             nan = float("nan")

@@ -23,7 +23,9 @@ from aigc_core.playground import one_thread
 from aigc_core.slicing import run_slice
 
 STATE = "train_run"
-SNAPSHOT_EVERY = 100  # steps between sample-grid snapshots (doubles when the timeline is full)
+# Steps between sample-grid snapshots at first; a full timeline (120) drops every other one and spaces the next
+# ones as far apart, so it always spans the whole run: the History tab and its animated GIF (~60-120 frames).
+SNAPSHOT_EVERY = 10
 GAN_FIELDS = ("step", "d_updates", "d_loss", "g_loss", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "seconds")
 VAE_FIELDS = ("step", "loss", "recon", "kl", "grad_norm", "seconds")
 # A diffusion step's loss by noise level (DiffusionStats.loss_by_t) is kept as one column per quarter of t.
@@ -154,6 +156,17 @@ def forget_rolled_back(run: TrainRun) -> None:
         run.history.drop_after(updates, column="d_updates")
     run.quality.drop_after(step)
     run.snapshots.drop_after(step)
+
+
+def animation_frames(run: TrainRun) -> list[tuple[int, Any]]:
+    """(step, uint8 grid) for the GIF of the run: the kept snapshots, and the grid on screen when it shows a later
+    step (snapshots are taken every few steps: the film ends where the run is)."""
+    frames = list(run.snapshots.items)
+    if run.grid is not None:
+        step = int(run.grid[1][0])
+        if not frames or step > frames[-1][0]:
+            frames.append((step, run.grid[2]))
+    return frames
 
 
 def update_rate(run: TrainRun) -> None:
