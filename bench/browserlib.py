@@ -21,10 +21,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
+# How to start the app: "launcher" is what scripts/run.sh runs (Streamlit's CLI plus a thread that warms Home's
+# imports and caches while the browser loads the frontend, ui/server/launch.py); "streamlit" is plain
+# `streamlit run app.py`, kept for comparison (bench_browser.py --launch streamlit).
+Launch = Literal["launcher", "streamlit"]
+LAUNCH: dict[Launch, list[str]] = {"launcher": ["-m", "ui.server.launch"],
+                                   "streamlit": ["-m", "streamlit", "run", "app.py"]}
+# The app's own menu (app.py): page links in the sidebar; Streamlit's built-in menu is off.
+MENU_LINKS = '[data-testid="stSidebar"] [data-testid="stPageLink"] a'
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -82,15 +91,17 @@ def rss_mb(pid: int) -> float:
 
 @contextmanager
 def streamlit_server(env: dict[str, str] | None = None, timeout: float = 180.0, log: Path | None = None,
-                     die_with_parent: bool = False, port: int | None = None) -> Iterator[Server]:
-    """`streamlit run app.py` on a free loopback port (or `port`: a restart on the same address); yields once
-    /_stcore/health answers; stops it after (unless it has already gone, e.g. killed by a test).
+                     die_with_parent: bool = False, port: int | None = None,
+                     launch: Launch = "launcher") -> Iterator[Server]:
+    """The app on a free loopback port (or `port`: a restart on the same address), started the way users start it
+    (`launch`, see LAUNCH); yields once /_stcore/health answers; stops it after (unless it has already gone, e.g.
+    killed by a test).
 
     The server runs in its own session (process group), so stopping it also stops anything it started. Raises
     ServerError if it exits or stays silent for `timeout` seconds."""
     port = free_port() if port is None else port
     url = f"http://{HOST}:{port}"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    command = [sys.executable, *LAUNCH[launch], "--server.port", str(port),
                "--server.headless", "true", "--server.address", HOST, "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none"]
     log_file = open(log, "wb") if log else subprocess.DEVNULL

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from browserlib import HOST  # bench/ is on sys.path (conftest.py)
+from browserlib import HOST, MENU_LINKS  # noqa: F401 - MENU_LINKS is for the tests; bench/ is on sys.path (conftest.py)
 from browserlib import wait_for_app as _wait_for_app
-
-
-# The app's own menu (app.py): page links in the sidebar; Streamlit's built-in menu is off.
-MENU_LINKS = '[data-testid="stSidebar"] [data-testid="stPageLink"] a'
 
 
 def is_base_path_probe(url: str) -> bool:

@@ -6,6 +6,8 @@ mode. A missing folder gives a message with the command that makes it, never an 
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import streamlit as st
 
@@ -17,6 +19,9 @@ from ui.resources import device_text, try_pretrained
 HOME_MODELS = (("gan_mlp", "home_live.gan_caption"), ("vae_mlp_z20", "home_live.vae_caption"))
 SAMPLES = 32  # 4 rows of 8
 _SEED_KEY = "home_live_seed"
+FIRST_SEED = 0  # a new session's grids; ui/server/warm.py computes them before the first browser asks
+# Set once a session has drawn Home's grids: the launcher's warming waits for it before the other pages' work.
+HOME_DRAWN = threading.Event()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -29,12 +34,12 @@ def _grid(name: str, seed: int) -> np.ndarray | None:
 
 
 def _new_samples() -> None:
-    st.session_state[_SEED_KEY] = st.session_state.get(_SEED_KEY, 0) + 1
+    st.session_state[_SEED_KEY] = st.session_state.get(_SEED_KEY, FIRST_SEED) + 1
 
 
 def samples_section() -> None:
     st.subheader(t("home.samples_heading"), divider="gray")
-    seed = st.session_state.get(_SEED_KEY, 0)
+    seed = st.session_state.get(_SEED_KEY, FIRST_SEED)
     st.html("<style>.st-key-home_samples img { image-rendering: pixelated; }</style>")
     with st.container(key="home_samples"):
         columns = st.columns(len(HOME_MODELS))
@@ -49,3 +54,10 @@ def samples_section() -> None:
     left.button(t("home_live.new_samples"), on_click=_new_samples, key="home_live_new", icon=":material/casino:",
                 help=t("home_live.new_samples_help"))
     right.caption(t("home_live.device", device=device_text()))
+    HOME_DRAWN.set()
+
+
+def warm_samples() -> None:
+    """Fill the shared cache with a new session's grids (no Streamlit element: the launcher calls it off-session)."""
+    for name, _ in HOME_MODELS:
+        _grid(name, FIRST_SEED)
