@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else args.repeats
 
+    # Imported here, after the arguments: --help answers without loading torch.
     import torch
-
     from aigc_core.mnist import load_mnist
     from aigc_core.neighbours import NeighbourIndex, flatten_images
 
