@@ -1,10 +1,11 @@
-"""Command line: `python -m aigc_core {presets,train,sample,evaluate}`.
+"""Command line: `python -m aigc_core {presets,train,sample,evaluate,train-detector}`.
 
     python -m aigc_core train --model gan_mlp --steps 20000 --seed 0 --out pretrained/gan_mlp
     python -m aigc_core train --model toy_gan --data moons --seed 0 --out pretrained/toy_moons
     python -m aigc_core train --model diffusion --save-every 1000 --resume --out runs/ddpm   # again after a stop
     python -m aigc_core sample pretrained/gan_mlp --out grid.png
     python -m aigc_core evaluate pretrained/gan_mlp --json
+    python -m aigc_core train-detector --seed 0 --threads 1 --out pretrained/detector
 
 Bad arguments, bad files and refused models end in one line, `error: ...`, and exit code 2, never a traceback:
 numbers are range-checked by argparse, and AigcError / OSError from the work itself are caught in `main`.
@@ -21,8 +22,9 @@ from typing import Callable, TextIO
 
 import torch
 
-from . import evaluation, pixels
+from . import detector, evaluation, pixels
 from .checkpoints import Checkpoint, load_checkpoint, save_checkpoint
+from .detector import DETECTOR_MODELS, MAX_PER_MODEL, DetectorTrainConfig
 from .device import describe_device, pick_device
 from .diffusion import MAX_GUIDANCE, SAMPLERS
 from .diffusion_trainer import DiffusionTrainer, evaluate_diffusion
@@ -31,6 +33,7 @@ from .errors import AigcError, ConfigError
 from .factory import build_trainer
 from .finite import require_finite_samples
 from .gan_trainer import GANTrainer, generate
+from .mnist import load_mnist
 from .models.classifier import Classifier
 from .models.gan import GAN, ToyGANConfig
 from .models.size import DEFAULT_MAX_PARAMS
@@ -245,6 +248,53 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_detector(args: argparse.Namespace) -> int:
+    """The real-or-generated detector of the Real-or-fake game, trained on samples of shipped generators; its
+    held-out accuracy per model goes into config.json's provenance (aigc_core.detector)."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    names = [name.strip() for name in args.models.split(",") if name.strip()]
+    if not names or len(set(names)) != len(names):
+        raise ConfigError(f"--models takes distinct checkpoint names separated by commas; got {args.models!r}.")
+    models, sources = {}, {}
+    for name in names:
+        checkpoint = load_checkpoint(Path(args.pretrained) / name, max_params=args.max_params)
+        if checkpoint.family not in ("gan", "vae", "diffusion"):
+            raise ConfigError(f"{name} is a {checkpoint.family} checkpoint; the detector learns from GANs, VAEs and "
+                              "diffusion models.")
+        models[name] = checkpoint.model.eval()
+        sources[name] = checkpoint.provenance.get("created", "")
+    config = detector.DetectorTrainConfig(per_model=args.per_model, held_out=args.held_out, steps=args.steps,
+                                          seed=args.seed)
+    if args.dry_run:
+        config = replace(config, per_model=8, held_out=8, steps=3)
+    print(f"Training the detector on {', '.join(names)} ({config.per_model} samples each, {config.steps} steps)",
+          file=sys.stderr)
+    progress = Progress(config.steps)
+    start = time.perf_counter()
+    real_train, real_test = (torch.from_numpy(load_mnist(split).images.copy()) for split in ("train", "test"))
+    trained, metrics = detector.train_detector(
+        real_train, models, config, real_test,
+        on_step=lambda stats: progress.update(stats.step, f"loss={stats.loss:.3f} accuracy={stats.accuracy:.3f}",
+                                              force=stats.step == config.steps))
+    progress.close()
+    provenance = {
+        "data": "mnist train (real) + samples of " + ", ".join(names),
+        "models": sources,  # each generator's own `created` stamp: which weights the accuracies are about
+        "steps": config.steps,
+        "seed": args.seed,
+        "command": "python -m aigc_core " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "wall_seconds": round(time.perf_counter() - start, 1),
+        "device": describe_device(torch.device("cpu")),
+        "torch": torch.__version__,
+        "metrics": metrics,
+    }
+    save_checkpoint(Path(args.out), trained, train_config=detector.config_dict(config), provenance=provenance)
+    print(json.dumps(metrics), file=sys.stderr)
+    print(f"Saved {args.out} in {provenance['wall_seconds']:.1f} s", file=sys.stderr)
+    return 0
+
+
 def cmd_presets(_: argparse.Namespace) -> int:
     for preset in PRESETS.values():
         print(f"{preset.name:24s} {preset.family:10s} {preset.data:8s} {preset.steps:6d} steps  {preset.summary}")
@@ -321,6 +371,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_max_params(evaluate)
     _add_sampling(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
+
+    detect = sub.add_parser("train-detector", help="train the real-or-generated detector on shipped generators")
+    detect.add_argument("--out", required=True, help="output checkpoint folder")
+    detect.add_argument("--models", default=",".join(DETECTOR_MODELS),
+                        help="checkpoints whose samples it learns to spot, comma-separated (default: %(default)s)")
+    detect.add_argument("--pretrained", default=str(evaluation.PRETRAINED_DIR), help="folder holding those checkpoints")
+    detect.add_argument("--per-model", type=_whole(1, MAX_PER_MODEL), default=DetectorTrainConfig.per_model,
+                        help="generated training digits per model (real ones: as many in all)")
+    detect.add_argument("--held-out", type=_whole(1, MAX_PER_MODEL), default=DetectorTrainConfig.held_out,
+                        help="held-out generated digits per model, and real test digits, for the accuracies")
+    detect.add_argument("--steps", type=_whole(1, 10**6), default=DetectorTrainConfig.steps)
+    detect.add_argument("--seed", type=SEED, default=0)
+    detect.add_argument("--threads", type=_whole(0, 1024), default=0, help="torch CPU threads (0 = default)")
+    detect.add_argument("--dry-run", action="store_true", help="8 samples per model, 3 steps (used by the tests)")
+    _add_max_params(detect)
+    detect.set_defaults(func=cmd_train_detector)
     return parser
 
 

@@ -20,6 +20,8 @@ STREAMS: dict[str, int] = {
     "article_samples": 5,  # the article lesson's sample codes
     "article_probe": 9,  # the article lesson's probe codes
     "lesson_sampler": 17,  # the sampler's own noise (ancestral DDPM steps) in the diffusion lessons
+    "realfake_round": 23,  # a Real-or-fake round's tiles: which digits, how many per model, their order
+    "realfake_fakes": 29,  # the generated digits of a Real-or-fake round or detector data set (one stream per model)
     "playground_fake": 104_729,  # the playground's drawn fake points, apart from the trainer's own streams
     "playground_subset": 15_485_863,  # the playground's subset of real points shown
 }

@@ -8,6 +8,7 @@ import streamlit as st
 from aigc_core import readouts
 from aigc_core.diagrams import diffusion_diagram, gan_diagram, vae_diagram
 from ui.concepts import view
+from ui.concepts.risks import risks_section
 from ui.i18n import t
 from ui.labels import diffusion_labels, gan_labels, vae_labels
 from ui.mermaid import render_mermaid
@@ -181,3 +182,6 @@ st.markdown(t("concepts.ddim_text"))
 st.subheader(t("concepts.guidance_heading"))
 st.latex(r"\tilde\varepsilon = (1 + w)\,\varepsilon_\theta(x_t, t, y) - w\,\varepsilon_\theta(x_t, t, \varnothing)")
 st.markdown(t("concepts.guidance_text"))
+
+# --- Risks ----------------------------------------------------------------------------------------------------
+risks_section()

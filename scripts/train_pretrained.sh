@@ -13,3 +13,5 @@ $PY -m aigc_core train --model vae_mlp_z2 --seed 0 --threads 1 --out pretrained/
 $PY -m aigc_core train --model gan_seed_mlp --seed 0 --threads 1 --eval-every 2000 --out pretrained/gan_seed_mlp
 $PY -m aigc_core train --model gan_mlp --seed 0 --threads 1 --eval-every 2000 --out pretrained/gan_mlp
 $PY -m aigc_core train --model dcgan --seed 0 --threads 2 --steps 100000 --eval-every 25000 --out pretrained/dcgan
+# The Real-or-fake detector learns from the generators above, so it comes last (about 2 minutes on a busy CPU).
+$PY -m aigc_core train-detector --seed 0 --threads 1 --out pretrained/detector

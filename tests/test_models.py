@@ -39,6 +39,10 @@ def _classifier_outputs(model: nn.Module, rng: torch.Generator) -> list[torch.Te
     return [model(x), model.features(x)]
 
 
+def _detector_outputs(model: nn.Module, rng: torch.Generator) -> list[torch.Tensor]:
+    return [model(torch.rand(4, 1, 28, 28, generator=rng))]  # (4,) logits of "generated"
+
+
 def _denoiser_outputs(model: nn.Module, rng: torch.Generator) -> list[torch.Tensor]:
     x_t = model.sample_noise(4, rng)
     t = torch.randint(0, model.config.timesteps, (4,), generator=rng)
@@ -56,6 +60,7 @@ ROUND_TRIP_OUTPUTS = {
     "vae_mlp": _vae_outputs,
     "vae_conv": _vae_outputs,
     "classifier": _classifier_outputs,
+    "detector": _detector_outputs,
     "unet": _denoiser_outputs,
     "toy_denoiser": _denoiser_outputs,
 }
@@ -131,6 +136,8 @@ def test_output_shapes(config):
             assert x_t.shape == ((batch, 2) if type(config).__name__ == "ToyDenoiserConfig" else (batch, 1, 28, 28))
             t = torch.randint(0, config.timesteps, (batch,), generator=rng)
             assert model(x_t, t).shape == x_t.shape  # ε̂ or v̂ has the shape of x_t
+        elif family == "detector":
+            assert model(torch.rand(batch, 1, 28, 28, generator=rng)).shape == (batch,)  # one logit per image
         else:
             model.eval()
             x = torch.rand(batch, 1, 28, 28, generator=rng)

@@ -7,6 +7,7 @@ from torch import nn
 
 from ..errors import CheckpointError, ConfigError
 from .classifier import Classifier, ClassifierConfig
+from .detector import Detector, DetectorConfig
 from .gan import GAN, DCGANConfig, MLPGANConfig, ToyGANConfig
 from .unet import ToyDenoiser, ToyDenoiserConfig, UNet, UNetConfig
 from .vae import VAE, VAEConvConfig, VAEMLPConfig
@@ -15,7 +16,7 @@ from .vae import VAE, VAEConvConfig, VAEMLPConfig
 @dataclasses.dataclass(frozen=True)
 class Architecture:
     name: str
-    family: str  # "gan", "vae", "diffusion" or "classifier"
+    family: str  # "gan", "vae", "diffusion", "classifier" or "detector"
     config_class: type
     build: Callable[..., nn.Module]
 
@@ -29,6 +30,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         Architecture("vae_mlp", "vae", VAEMLPConfig, VAE),
         Architecture("vae_conv", "vae", VAEConvConfig, VAE),
         Architecture("classifier", "classifier", ClassifierConfig, Classifier),
+        Architecture("detector", "detector", DetectorConfig, Detector),
         Architecture("unet", "diffusion", UNetConfig, UNet),
         Architecture("toy_denoiser", "diffusion", ToyDenoiserConfig, ToyDenoiser),
     )
