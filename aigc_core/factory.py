@@ -10,7 +10,7 @@ from .classifier_trainer import ClassifierTrainer, ClassifierTrainConfig
 from .diffusion_trainer import DiffusionTrainConfig, DiffusionTrainer
 from .errors import ConfigError
 from .gan_trainer import GANTrainConfig, GANTrainer
-from .mnist import ImageSource, PixelRange, load_mnist
+from .mnist import ImageSource, PixelRange, load_mnist, subset
 from .models.registry import architecture_of, build_model
 from .models.size import DEFAULT_MAX_ACTIVATIONS, DEFAULT_MAX_PARAMS, check_model_size
 from .presets import Preset
@@ -25,6 +25,13 @@ SIGNED_FAMILIES = ("gan", "diffusion")  # trained on images in [-1, 1], and on 2
 def mnist_source(pixel_range: PixelRange, device: str = "cpu", split: str = "train") -> ImageSource:
     """Shared, read-only MNIST source (one copy per range and device for the whole process)."""
     return ImageSource(load_mnist(split), pixel_range=pixel_range, device=device)
+
+
+def subset_source(family: str, size: int, *, seed: int = 0, device: torch.device | str = "cpu") -> ImageSource:
+    """A source over `size` seeded training digits (`mnist.subset`), in the range `family` trains on: pass it to
+    `build_trainer(..., source=...)`. Not cached: a subset is small, and each experiment owns its own."""
+    digits, _ = subset(load_mnist("train"), size, seed=seed)
+    return ImageSource(digits, pixel_range="signed" if family in SIGNED_FAMILIES else "unit", device=device)
 
 
 @lru_cache(maxsize=16)

@@ -69,6 +69,15 @@ def load_mnist(split: Split = "train", folder: str | Path | None = None) -> Digi
     return _load(split, str(Path(folder).resolve() if folder else DATA_DIR))
 
 
+def subset(digits: Digits, size: int, *, seed: int = 0) -> tuple[Digits, np.ndarray]:
+    """`size` digits drawn without replacement (seeded), kept in their original order, and their positions in
+    `digits`: a small training set for a memorization experiment. A size outside 1..len(digits) is a ConfigError."""
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= len(digits):
+        raise ConfigError(f"A training subset needs between 1 and {len(digits):,} digits; got {size!r}.")
+    positions = np.sort(np.random.default_rng(seed).choice(len(digits), int(size), replace=False))
+    return Digits(images=digits.images[positions], labels=digits.labels[positions]), positions
+
+
 def to_tensor(images: np.ndarray, pixel_range: PixelRange, device: torch.device | str = "cpu") -> torch.Tensor:
     """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in the model's range."""
     raw = torch.from_numpy(np.array(images)).to(device).unsqueeze(1)  # copy: the cached arrays are read-only

@@ -28,6 +28,9 @@ slices), `progress`, `done`, a list of `records` (plain dicts, one per measured 
 - diffusion_steps, diffusion_guidance, diffusion_schedule (`diffusion.py`): toy denoisers on the ring of 8,
   trained live: DDPM against DDIM at 10 sampling steps, classifier-free guidance trading diversity for fidelity,
   and a linear against a cosine noise schedule at T = 50.
+- memorization (`memorization.py`): one small VAE trained on 100 digits and on all 60,000, interleaved: the samples of
+  the 100-digit run come much closer to their training digits than fresh digits do (nearest-neighbour distances
+  against each training set's own yardstick), those of the 60,000-digit run do not.
 """
 
 from __future__ import annotations
@@ -41,18 +44,19 @@ from .article import ARTICLE_BUGS, ArticleGAN, ArticleLoop, article_bug_numbers,
 from .base import Lesson, class_histogram, generator_gradient_norm, normalized_entropy
 from .diffusion import GuidanceStrength, SamplingSteps, ScheduleAtSmallT
 from .gan_failures import Divergence, ModeCollapse, StrongDiscriminator, VanishingGradient
+from .memorization import Memorization
 from .vae_beta import VAEBeta
 
 __all__ = [
     "ARTICLE_BUGS", "LESSONS", "ArticleGAN", "ArticleLoop", "Divergence", "GuidanceStrength", "Lesson",
-    "ModeCollapse", "SamplingSteps", "ScheduleAtSmallT", "StrongDiscriminator", "VAEBeta", "VanishingGradient",
+    "Memorization", "ModeCollapse", "SamplingSteps", "ScheduleAtSmallT", "StrongDiscriminator", "VAEBeta", "VanishingGradient",
     "article_bug_numbers", "class_histogram",
     "generator_gradient_norm", "make_lesson", "mean_brightness", "normalized_entropy",
 ]
 
 LESSONS: tuple[str, ...] = (
     "mode_collapse", "vanishing_gradient", "strong_discriminator", "divergence", "vae_beta", "article_gan",
-    "diffusion_steps", "diffusion_guidance", "diffusion_schedule",
+    "diffusion_steps", "diffusion_guidance", "diffusion_schedule", "memorization",
 )
 DIFFUSION_LESSONS = {lesson.key: lesson for lesson in (SamplingSteps, GuidanceStrength, ScheduleAtSmallT)}
 
@@ -79,6 +83,8 @@ def make_lesson(key: str, *, quick: bool = False, gan: GAN | None = None, classi
     if key == "article_gan":
         sizes = {"steps": 1200, "snapshot_every": 400} if quick else {}
         return ArticleGAN(**{**sizes, **overrides})
+    if key == "memorization":
+        return Memorization(**{**(Memorization.QUICK if quick else {}), **overrides})
     if key in DIFFUSION_LESSONS:
         cls = DIFFUSION_LESSONS[key]
         return cls(**{**(cls.QUICK if quick else {}), **overrides})

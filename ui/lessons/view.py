@@ -15,6 +15,7 @@ from aigc_core import images
 from aigc_core.lessons import Lesson
 from ui.i18n import t
 from ui.lessons.diffusion_view import DIFFUSION_DRAW, diffusion_verdict
+from ui.lessons.memorization_view import MEMORIZATION_DRAW, memorization_verdict
 
 
 def _png(picture, scale: int) -> str:
@@ -206,6 +207,7 @@ DRAW = {
     "vae_beta": draw_vae_beta,
     "article_gan": draw_article_gan,
     **DIFFUSION_DRAW,
+    **MEMORIZATION_DRAW,
 }
 
 
@@ -247,6 +249,8 @@ def verdict_text(key: str, numbers: dict[str, Any]) -> str:
                  kl_large=per[betas[-1]]["kl"], active=per[betas[-1]]["active"], spread=per[betas[-1]]["spread"])
     if key in DIFFUSION_DRAW:
         return diffusion_verdict(key, numbers)
+    if key in MEMORIZATION_DRAW:
+        return memorization_verdict(numbers)
     if key == "article_gan":
         return t("lessons.ag_result", d_real=numbers["d_real"], d_fake=numbers["d_fake"],
                  start=numbers["brightness_start"], end=numbers["brightness_end"], real=numbers["brightness_real"])
