@@ -198,6 +198,11 @@ def test_every_pretrained_folder_loads(name):
             assert torch.isfinite(model.decode(model.encode(x)[0])).all()
         elif checkpoint.family == "detector":
             assert model(torch.zeros(4, 1, 28, 28)).shape == (4,)  # one "generated" logit per image
+        elif checkpoint.family == "diffusion":
+            x = torch.randn(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+            t = torch.tensor([0, 10, 100, 999])
+            y = torch.tensor([0, 3, 7, 10]) if model.config.num_classes else None  # 10: the null label ∅
+            assert model(x, t, y).shape == (4, 1, 28, 28)
         else:
             assert model(torch.zeros(4, 1, 28, 28)).shape == (4, 10)
 
