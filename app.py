@@ -8,9 +8,11 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.i18n import current_language, language_selector, t
+from ui.motion import motion_toggle, resolve_motion_param
 from ui.resources import device_text
 from ui.server import parking
 from ui.share.sync import language_notices, show_notices
+from ui.style import inject_page_style
 from ui.teacher import resolve_teacher_params, teacher_sidebar
 from ui.train.controls import restore_after_reload
 
@@ -21,6 +23,7 @@ st.set_page_config(page_title="AIGC Lab", page_icon="🧪", layout="wide")
 link_notices = language_notices()
 current_language()
 link_notices += resolve_teacher_params()
+link_notices += resolve_motion_param()
 
 # (file, i18n key of the title, icon, URL path). The home page is the default page at "/".
 # Keep each URL path equal to its file name: on the first session after the server starts, Streamlit resolves a
@@ -55,9 +58,11 @@ with st.sidebar:
         for entry in menu:
             st.page_link(entry)
     language_selector()
+    still = motion_toggle()
     teacher_sidebar(page.url_path)
     st.caption(t("common.device_line", device=device_text()))
 
+inject_page_style(still)
 show_notices(link_notices)
 if page.url_path != "train":  # the Train page does both itself, below its title
     restore_after_reload(on_train_page=False)  # a reload on any page brings the Train run back

@@ -21,11 +21,6 @@ st.markdown(t("lessons.intro"))
 key = st.segmented_control(t("lessons.pick"), options=list(LESSONS), format_func=lambda k: t(f"lessons.{k}.name"),
                            default=LESSONS[0], required=True, key="lessons_pick", help=t("lessons.pick_help")) or LESSONS[0]
 st.header(t(f"lessons.{key}.name"))
-watch, expect, why = st.columns(3)
-watch.markdown(f"**{t('lessons.watch')}**\n\n{t(f'lessons.{key}.watch')}")
-expect.markdown(f"**{t('lessons.expect')}**\n\n{t(f'lessons.{key}.expect')}")
-why.markdown(f"**{t('lessons.why')}**\n\n{t(f'lessons.{key}.why')}")
-
 options: dict = {}
 if key == "mode_collapse":
     gans = lesson_run.collapse_gans()
@@ -39,13 +34,6 @@ if key == "article_gan":
         required=True, format_func=lambda p: t(f"lessons.ag_{'corrected' if p == 'gan_seed_mlp' else 'as_given'}"),
         key="lessons_ag_variant", help=t("lessons.ag_variant_help"),
     ) or "gan_seed_mlp"
-    with st.expander(t("lessons.ag_bugs_heading"), expanded=True):
-        numbers = lesson_run.article_numbers()
-        st.markdown(t("lessons.ag_bugs_intro"))
-        for number, bug in enumerate(ARTICLE_BUGS, start=1):
-            st.markdown(f"**{number}. {t(f'lessons.bug.{bug}.title')}**  \n"
-                        f"{t(f'lessons.bug.{bug}.what')}  \n"
-                        f"*{t('lessons.bug_fix')}* {t(f'lessons.bug.{bug}.fix', **numbers)}")
 
 state = lesson_run.current()
 running_here = state is not None and state.key == key
@@ -63,6 +51,20 @@ if running_here:
               help=t("lessons.clear_help"))
 if error := st.session_state.pop("lessons_error", None):
     st.error(t("lessons.start_error", message=plain(error)))
+
+# What to watch comes after Run: on a phone the lesson's button stays on the first screen.
+watch, expect, why = st.columns(3)
+watch.markdown(f"**{t('lessons.watch')}**\n\n{t(f'lessons.{key}.watch')}")
+expect.markdown(f"**{t('lessons.expect')}**\n\n{t(f'lessons.{key}.expect')}")
+why.markdown(f"**{t('lessons.why')}**\n\n{t(f'lessons.{key}.why')}")
+if key == "article_gan":
+    with st.expander(t("lessons.ag_bugs_heading"), expanded=True):
+        numbers = lesson_run.article_numbers()
+        st.markdown(t("lessons.ag_bugs_intro"))
+        for number, bug in enumerate(ARTICLE_BUGS, start=1):
+            st.markdown(f"**{number}. {t(f'lessons.bug.{bug}.title')}**  \n"
+                        f"{t(f'lessons.bug.{bug}.what')}  \n"
+                        f"*{t('lessons.bug_fix')}* {t(f'lessons.bug.{bug}.fix', **numbers)}")
 
 if running_here:
     live.live_view(state.running)

@@ -32,7 +32,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from aigc_core import images, pixels
+from aigc_core import images, palette, pixels
 from aigc_core.diagrams import format_value, gan_diagram
 from aigc_core.errors import TrainingDiverged
 from aigc_core.gan_trainer import GANStats, GANTrainer
@@ -88,7 +88,7 @@ def default_samples(record: PhaseRecord | None, real: torch.Tensor | None, fake:
     figure = go.Figure()
     for x, label in shown:
         figure.add_scatter(x=x[:, 0].tolist(), y=x[:, 1].tolist(), mode="markers", name=t(f"slowmo.{label}_points"),
-                           marker={"size": 7, "color": "#1e88e5" if label == "real" else "#e65100"})
+                           marker={"size": 7, "color": palette.REAL if label == "real" else palette.FAKE})
     figure.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h"})
     figure.update_yaxes(scaleanchor="x", scaleratio=1)
     st.plotly_chart(figure, config={"displayModeBar": False})

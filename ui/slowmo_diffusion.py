@@ -25,7 +25,7 @@ from collections.abc import Callable
 import plotly.graph_objects as go
 import streamlit as st
 
-from aigc_core import images, pixels
+from aigc_core import images, palette, pixels
 from aigc_core.diagrams import diffusion_diagram, format_value
 from aigc_core.diffusion_trainer import DiffusionStats, DiffusionTrainer
 from aigc_core.errors import TrainingDiverged
@@ -39,7 +39,7 @@ from ui.slowmo import phase_list, value_metrics, walk_controls
 _VALUE_ORDER = ("batch", "dropped", "t_min", "t_max", "t_mean", "T", "alpha_bar_min", "alpha_bar_max", "output_std",
                 "x0_error", "loss", "grad", "step", "lr")
 _WHOLE = frozenset({"batch", "dropped", "t_min", "t_max", "T"})
-_POINTS = {"x0": ("x0_points", "#1e88e5"), "x_t": ("xt_points", "#9e9e9e"), "x0_hat": ("x0_hat_points", "#e65100")}
+_POINTS = {"x0": ("x0_points", palette.REAL), "x_t": ("xt_points", palette.GREY), "x0_hat": ("x0_hat_points", palette.FAKE)}
 
 
 def phase_title(key: str) -> str:

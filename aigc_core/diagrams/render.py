@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from .. import palette
 from ..errors import ConfigError
 
 
@@ -42,15 +43,18 @@ class Edge:
 
 DATA, NET, LOSS = ("(", ")"), ("[", "]"), ("{{", "}}")  # brackets: data rounded, networks boxes, losses hexagons
 
+# Okabe–Ito colours (aigc_core.palette): data blue, networks bluish green, losses orange, each also told apart by
+# its shape; the highlighted phase is yellow with a thick black border, so it shows without telling hues apart.
+# Gradients flow back in vermillion and dashed; the highlighted edge is thick and black.
 _CLASS_DEFS = (
-    "classDef dataNode fill:#e3f2fd,stroke:#1e88e5,color:#0d1b2a",
-    "classDef netNode fill:#ede7f6,stroke:#5e35b1,color:#1a1033",
-    "classDef lossNode fill:#fff8e1,stroke:#f9a825,color:#2b2100",
-    "classDef active fill:#ffca28,stroke:#e65100,stroke-width:3px,color:#000000",
+    f"classDef dataNode fill:{palette.tint(palette.BLUE, 0.12)},stroke:{palette.BLUE},color:#0d1b2a",
+    f"classDef netNode fill:{palette.tint(palette.BLUISH_GREEN, 0.12)},stroke:{palette.BLUISH_GREEN},color:#0b211a",
+    f"classDef lossNode fill:{palette.tint(palette.ORANGE, 0.15)},stroke:{palette.ORANGE},color:#2b2100",
+    f"classDef active fill:{palette.YELLOW},stroke:{palette.BLACK},stroke-width:3px,color:#000000",
 )
-_FORWARD_STYLE = "stroke:#607d8b,stroke-width:1.5px"
-_GRADIENT_STYLE = "stroke:#c62828,stroke-width:1.5px"
-_ACTIVE_EDGE_STYLE = "stroke:#e65100,stroke-width:4px"
+_FORWARD_STYLE = f"stroke:{palette.GREY},stroke-width:1.5px"
+_GRADIENT_STYLE = f"stroke:{palette.VERMILLION},stroke-width:1.5px"
+_ACTIVE_EDGE_STYLE = f"stroke:{palette.BLACK},stroke-width:4px"
 
 
 def phase_index(phases: Sequence[Phase], key: str) -> int:

@@ -11,11 +11,13 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from aigc_core import readouts
+from aigc_core import palette, readouts
 from aigc_core.readouts import DiffusionReadout, GANReadout, VAEReadout
 from ui.i18n import t
 from ui.resources import NOT_GAN_OR_VAE, available_pretrained, try_pretrained
 from ui.train.controls import current_run
+
+PAIR = [palette.BLUE, palette.VERMILLION]  # the two curves of a comparison (aigc_core.palette)
 
 BATCH = 256
 SEED_STATE = "concepts_seed"
@@ -68,9 +70,9 @@ def g_loss_chart(d_fake: float) -> alt.LayerChart:
     })
     lines = alt.Chart(frame).mark_line().encode(
         x=alt.X("d:Q", title="D(G(z))"), y=alt.Y("loss:Q", title=t("concepts.ns_curve_axis")),
-        color=alt.Color("name:N", title=None, legend=alt.Legend(orient="top")),
+        color=alt.Color("name:N", title=None, legend=alt.Legend(orient="top"), scale=alt.Scale(range=PAIR)),
     )
-    rule = alt.Chart(pd.DataFrame({"d": [d_fake]})).mark_rule(strokeDash=[4, 4], color="#555").encode(x="d:Q")
+    rule = alt.Chart(pd.DataFrame({"d": [d_fake]})).mark_rule(strokeDash=[4, 4], color=palette.GREY).encode(x="d:Q")
     return alt.layer(lines, rule).properties(height=240)
 
 
@@ -83,16 +85,16 @@ def shift_chart(width: float, shift: float) -> alt.LayerChart:
         rows += [{"shift": s, "value": js, "name": t("concepts.w_js")}, {"shift": s, "value": w, "name": t("concepts.w_w")}]
     lines = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
         x=alt.X("shift:Q", title=t("concepts.w_shift_axis")), y=alt.Y("value:Q", title=None),
-        color=alt.Color("name:N", title=None, legend=alt.Legend(orient="top")),
+        color=alt.Color("name:N", title=None, legend=alt.Legend(orient="top"), scale=alt.Scale(range=PAIR)),
     )
-    rule = alt.Chart(pd.DataFrame({"shift": [shift]})).mark_rule(strokeDash=[4, 4], color="#555").encode(x="shift:Q")
+    rule = alt.Chart(pd.DataFrame({"shift": [shift]})).mark_rule(strokeDash=[4, 4], color=palette.GREY).encode(x="shift:Q")
     return alt.layer(lines, rule).properties(height=220)
 
 
 def kl_chart(numbers: VAEReadout) -> alt.Chart:
     frame = pd.DataFrame({"dim": [f"z{i + 1}" for i in range(len(numbers.kl_per_dim))],
                           "kl": list(numbers.kl_per_dim), "order": list(range(len(numbers.kl_per_dim)))})
-    return alt.Chart(frame).mark_bar(color="#5e35b1").encode(
+    return alt.Chart(frame).mark_bar(color=palette.BLUE).encode(
         x=alt.X("dim:N", sort=alt.SortField("order"), title=t("concepts.kl_dim_axis")),
         y=alt.Y("kl:Q", title=t("concepts.kl_nats_axis")),
         tooltip=[alt.Tooltip("dim:N"), alt.Tooltip("kl:Q", format=".3f")],

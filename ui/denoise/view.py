@@ -9,7 +9,7 @@ import math
 import numpy as np
 import torch
 
-from aigc_core import images, pixels
+from aigc_core import images, palette, pixels
 from aigc_core.denoise_explorer import SamplerRun, Trajectory, noise_to_unit
 from ui.catalog import Translator
 
@@ -60,7 +60,7 @@ def snr_spec(t: np.ndarray, snr: np.ndarray, current_t: int, tr: Translator) -> 
     x_title, y_title = tr("denoise.snr_axis_t"), tr("denoise.snr_axis")
     values = [{"t": int(a), "snr": float(b)} for a, b in zip(t, snr)]
     layers: list[dict] = [{
-        "mark": {"type": "line", "color": "#4c78a8"},
+        "mark": {"type": "line", "color": palette.BLUE},
         "encoding": {
             "x": {"field": "t", "type": "quantitative", "title": x_title},
             "y": {"field": "snr", "type": "quantitative", "title": y_title, "scale": {"type": "log"}},
@@ -70,10 +70,10 @@ def snr_spec(t: np.ndarray, snr: np.ndarray, current_t: int, tr: Translator) -> 
     }]
     if 1 <= current_t <= len(snr):
         here = {"t": int(current_t), "snr": float(snr[current_t - 1])}
-        layers.append({"data": {"values": [here]}, "mark": {"type": "rule", "color": "#d81b60"},
+        layers.append({"data": {"values": [here]}, "mark": {"type": "rule", "color": palette.VERMILLION},
                        "encoding": {"x": {"field": "t", "type": "quantitative"}}})
         layers.append({"data": {"values": [here]}, "mark": {"type": "point", "filled": True, "size": 90,
-                                                              "color": "#d81b60"},
+                                                              "color": palette.VERMILLION},
                        "encoding": {"x": {"field": "t", "type": "quantitative"},
                                     "y": {"field": "snr", "type": "quantitative"}}})
     return {"data": {"values": values}, "height": 220, "layer": layers}

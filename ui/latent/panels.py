@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from aigc_core import explorer, images, latent
+from aigc_core import explorer, images, latent, palette
 from aigc_core.mnist import to_tensor
 from aigc_core.seeds import SEED_MAX
 from ui.i18n import t
@@ -210,7 +210,7 @@ def _latent_map(source: LatentSource, encoded: explorer.EncodedSet, z: torch.Ten
     code = (upload.get("code") or {}).get(source.id)
     if code is not None:
         mine = encoded.to_plane(torch.tensor(code))[0]
-        marks.append((float(mine[0]), float(mine[1]), t("latent.marker_upload"), "#d81b60", "diamond"))
+        marks.append((float(mine[0]), float(mine[1]), t("latent.marker_upload"), palette.VERMILLION, "diamond"))
     chart_key = f"lat_map_{sid}"
     st.markdown(f"**{t('latent.map_heading_2d' if two_d else 'latent.map_heading_pca')}**")
     st.vega_lite_chart(points, map_spec(marks, x_title, y_title, t("latent.digit_legend")), key=chart_key,

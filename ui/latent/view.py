@@ -8,10 +8,11 @@ import functools
 import numpy as np
 import pandas as pd
 
-from aigc_core import explorer
+from aigc_core import explorer, palette
 
 MAP_POINTS = 3000
 IMAGE_SCALE = 8  # 28 px -> 224 px, nearest neighbour
+DIGIT_COLOURS = palette.DIGITS  # one colour per digit class on the map
 
 
 @functools.lru_cache(maxsize=8)
@@ -43,7 +44,7 @@ def map_spec(marks: list[tuple[float, float, str, str, str]], x_title: str, y_ti
                                                 "clear": False, "nearest": True}}],
         "encoding": {
             "x": axis("x", x_title), "y": axis("y", y_title),
-            "color": {"field": "digit", "type": "nominal", "scale": {"scheme": "category10"}, "title": legend},
+            "color": {"field": "digit", "type": "nominal", "scale": {"range": list(DIGIT_COLOURS)}, "title": legend},
             "tooltip": [{"field": "digit", "type": "nominal", "title": legend},
                         {"field": "index", "type": "quantitative", "title": "#"}],
         },

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
+from aigc_core import palette
 from aigc_core.lessons import Lesson
 from aigc_core.playground.views import PLANE_BOUNDS
 from ui.i18n import t
@@ -20,9 +21,10 @@ from ui.i18n import t
 SHOWN = 400  # points of each arm (and of the data) drawn on a plane: enough for the shape, cheap on every slice
 MAX_LOSS_POINTS = 300  # per arm on the loss chart
 LOSS_WINDOW = 50  # steps in the loss chart's running mean
-ARM_COLOURS = {"ddpm_few": "#e65100", "ddim_few": "#1e88e5", "reference": "#2e7d32", "denoiser": "#6a1b9a",
-               "linear": "#e65100", "cosine": "#1e88e5"}
-DATA_COLOUR = "#9e9e9e"
+# aigc_core.palette: the arm that goes wrong vermillion, the one that works blue, the reference sky blue.
+ARM_COLOURS = {"ddpm_few": palette.VERMILLION, "ddim_few": palette.BLUE, "reference": palette.SKY_BLUE,
+               "denoiser": palette.BLACK, "linear": palette.VERMILLION, "cosine": palette.BLUE}
+DATA_COLOUR = palette.GREY
 
 
 def _every(n: int) -> slice:
@@ -46,13 +48,13 @@ def plane(lesson: Lesson, arm: str, title: str, *, labels: torch.Tensor | None =
         x=alt.X("x:Q", **axis), y=alt.Y("y:Q", **axis))
     samples = _xy(lesson.points[arm])
     if labels is None:
-        dots = alt.Chart(samples).mark_circle(size=10, opacity=0.7, color=ARM_COLOURS.get(arm, "#1e88e5"), clip=True)
+        dots = alt.Chart(samples).mark_circle(size=10, opacity=0.7, color=ARM_COLOURS.get(arm, palette.BLUE), clip=True)
         dots = dots.encode(x=alt.X("x:Q", **axis), y=alt.Y("y:Q", **axis))
     else:
         samples = samples.assign(label=labels[_every(len(labels))].numpy().astype(str))
         dots = alt.Chart(samples).mark_circle(size=10, opacity=0.7, clip=True).encode(
             x=alt.X("x:Q", **axis), y=alt.Y("y:Q", **axis),
-            color=alt.Color("label:N", scale=alt.Scale(scheme="category10"), legend=None))
+            color=alt.Color("label:N", scale=alt.Scale(range=list(palette.CLASSES)), legend=None))
     return alt.layer(data, dots).properties(height=230, title=title)
 
 
@@ -140,7 +142,7 @@ def draw_diffusion_guidance(lesson: Lesson) -> None:
     charts = (("fidelity", t("lessons.dgd_fidelity")), ("spread", t("lessons.dgd_spread")),
               ("offset", t("lessons.dgd_offset")))
     for column, (key, title) in zip(st.columns(len(charts)), charts):
-        column.altair_chart(alt.Chart(data).mark_line(point=True, color="#6a1b9a").encode(
+        column.altair_chart(alt.Chart(data).mark_line(point=True, color=palette.BLACK).encode(
             x=alt.X("w:O", title=t("lessons.dgd_axis_w")), y=alt.Y(f"{key}:Q", title=title),
         ).properties(height=180), width="stretch")
     if "data_fidelity" in lesson.numbers:
@@ -162,7 +164,7 @@ def draw_diffusion_schedule(lesson: Lesson) -> None:
     c1, c2 = st.columns(2)
     alpha = alt.Chart(curves).mark_line().encode(x=alt.X("t:Q", title="t"), y=alt.Y("alpha_bar:Q",
                                                  title=t("lessons.dsc_alpha_axis")), color=colour)
-    rule = alt.Chart(pd.DataFrame({"y": [numbers["level"]]})).mark_rule(strokeDash=[4, 4], color="#616161").encode(
+    rule = alt.Chart(pd.DataFrame({"y": [numbers["level"]]})).mark_rule(strokeDash=[4, 4], color=palette.GREY).encode(
         y="y:Q")
     c1.altair_chart(alt.layer(alpha, rule).properties(height=200), width="stretch")
     c2.altair_chart(alt.Chart(curves.dropna()).mark_line().encode(

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from aigc_core import images
+from aigc_core import images, palette
 from aigc_core.lessons import Lesson
 from ui.i18n import t
 from ui.lessons.diffusion_view import DIFFUSION_DRAW, diffusion_verdict
@@ -32,13 +32,15 @@ def frame(lesson: Lesson) -> pd.DataFrame:
     return pd.DataFrame([{k: v for k, v in r.items() if not isinstance(v, list)} for r in lesson.records])
 
 
-# One colour per arm on every chart of a lesson (the first of a pair blue, the one that goes wrong orange).
+# One colour per arm on every chart of a lesson (aigc_core.palette: the arm that works blue, the one that goes
+# wrong vermillion, a warm-up grey).
+GOOD, WRONG = palette.BLUE, palette.VERMILLION
 COLOURS = {
-    "warmup": "#9e9e9e", "minimax": "#e65100", "non_saturating": "#1e88e5",
-    "balanced": "#1e88e5", "strong": "#e65100", "sgd": "#e65100", "adam": "#6a1b9a",
-    "generator_alone": "#e65100", "brightness": "#1e88e5",
+    "warmup": palette.GREY, "minimax": WRONG, "non_saturating": GOOD,
+    "balanced": GOOD, "strong": WRONG, "sgd": WRONG, "adam": GOOD,
+    "generator_alone": WRONG, "brightness": GOOD,
 }
-BETA_COLOURS = ("#1e88e5", "#43a047", "#fb8c00", "#e53935", "#6a1b9a")
+BETA_COLOURS = palette.CATEGORICAL
 MAX_CHART_POINTS = 300  # per arm: enough for the shape of a curve, cheap to send on every slice
 
 
@@ -90,7 +92,7 @@ def histogram_chart(before: list[int], after: list[int]) -> alt.Chart:
         xOffset="when:N",
         y=alt.Y("count:Q", title=t("lessons.mc_count_axis")),
         color=alt.Color("when:N", title=None, legend=alt.Legend(orient="top"),
-                        scale=alt.Scale(range=["#1e88e5", "#e65100"])),
+                        scale=alt.Scale(range=[GOOD, WRONG])),
     ).properties(height=240)
 
 
@@ -189,7 +191,7 @@ def draw_article_gan(lesson: Lesson) -> None:
         chart = line_chart(data, "brightness", t("lessons.axis_brightness"), legend={"brightness": t("lessons.ag_samples")})
         real = getattr(lesson, "real_brightness", None)
         if chart is not None and real is not None:
-            rule = alt.Chart(pd.DataFrame({"y": [real]})).mark_rule(strokeDash=[4, 4], color="#2e7d32").encode(y="y:Q")
+            rule = alt.Chart(pd.DataFrame({"y": [real]})).mark_rule(strokeDash=[4, 4], color=palette.BLACK).encode(y="y:Q")
             chart = alt.layer(chart, rule)
         show_chart(chart)
         st.caption(t("lessons.ag_brightness_caption", real=real or 0.0))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from aigc_core import palette
 from aigc_core.playground import PLANE_BOUNDS, DiffusionView, History
 from ui.catalog import Translator
 from ui.playground.view import (
@@ -19,9 +20,9 @@ from ui.playground.view import (
 )
 
 DIFFUSION_LAYERS: tuple[str, ...] = ("real", "fake", "field", "particles", "forward")
-FORWARD_COLOR = "#4a90c2"  # the data blurred by the forward process
-PARTICLE_COLOR = "#c0392b"
-TRAIL_COLOR = "#e08e80"
+FORWARD_COLOR = palette.SKY_BLUE  # the data blurred by the forward process: a lighter blue than the data
+PARTICLE_COLOR = palette.BLUISH_GREEN
+TRAIL_COLOR = palette.tint(palette.BLUISH_GREEN, 0.5)
 FIELD_MAX_LENGTH = 0.3  # the field's grid is 0.35 apart: arrows stay within about one cell
 FIELD_CLIP_QUANTILE = 0.9  # arrows longer than this quantile are drawn at its length (the score blows up near data)
 # A denoiser step on the ring costs ~3 GAN iterations and a diffusion frame's sampler run ~60 ms, so diffusion
@@ -98,7 +99,7 @@ def diffusion_plane_spec(size: int) -> dict:
          "mark": {"type": "circle", "size": 46, "color": PARTICLE_COLOR, "stroke": "white", "strokeWidth": 1,
                   "opacity": 1, "clip": True}, "encoding": _xy()},
         {"data": {"values": [{"x0": low, "y0": low, "x1": high, "y1": high}]},
-         "mark": {"type": "rect", "fill": None, "stroke": "#bbbbbb", "strokeWidth": 1},
+         "mark": {"type": "rect", "fill": None, "stroke": palette.FRAME, "strokeWidth": 1},
          "encoding": {**_xy("x0", "y0"), "x2": {"field": "x1"}, "y2": {"field": "y1"}}},
     ]
     return {"width": size, "height": size, "layer": layers}
@@ -126,7 +127,7 @@ def build_diffusion_chart(
 def diffusion_legend_markdown(tr: Translator) -> str:
     """A one-line key for the diffusion plane's marks."""
     return "   ".join([
-        f":green[●] {tr('playground.layer.real')}", f":violet[●] {tr('playground.layer.samples')}",
-        f":orange[➤] {tr('playground.layer.field')}", f":red[●] {tr('playground.layer.particles')}",
-        f":blue[●] {tr('playground.layer.forward')}",
+        f":blue[●] {tr('playground.layer.real')}", f":orange[●] {tr('playground.layer.samples')}",
+        f"➤ {tr('playground.layer.field')}", f":green[●] {tr('playground.layer.particles')}",
+        f":blue[○] {tr('playground.layer.forward')}",
     ])

@@ -11,7 +11,8 @@ its next frame: Streamlit interrupts a fragment at any st call when a rerun is r
 
 Diffusion mode draws the same way (`diffusion_view.build_diffusion_chart`), with a t slider over the chart for
 the noise level of the field and the forward process; while playing, each frame also moves the particles one
-sampler step further along their reverse trajectories (paused, they rest on the data with their whole trails).
+sampler step further along their reverse trajectories (paused, or with reduced motion on (`ui.motion`), they rest
+on the data with their whole trails).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ui.playground.diffusion_view import (
 )
 from ui.playground.view import LAYERS, SLICE_SECONDS, build_chart, legend_markdown
 from ui.labels import gan_labels
+from ui.motion import reduced_motion
 from ui.slowmo import slow_motion_panel
 from ui.text import plain
 
@@ -189,8 +191,10 @@ def live_view() -> None:
             state.record(run, records or [[] for _ in run.trainers], views)
         if run.diffusion:
             run.frame += 1 if playing else 0
+            # Reduced motion: the particles rest on their samples with their whole trails, as when paused.
+            animate = playing and not reduced_motion()
             spec = build_diffusion_chart(translator(), views[0], run.histories[0], layers,
-                                         frame=run.frame if playing else None)
+                                         frame=run.frame if animate else None)
         else:
             spec = build_chart(translator(), views, run.histories, layers, run_labels=labels)
         if chart is None:

@@ -25,18 +25,21 @@ import pyarrow as pa
 import torch
 from PIL import Image
 
+from aigc_core import palette
 from aigc_core.playground import PLANE_BOUNDS, History, PlaygroundView
 from ui.catalog import Translator
 
-REAL_COLOR = "#1a9850"  # GAN Lab's convention: green is real ...
-FAKE_COLOR = "#8e44ad"  # ... and purple is generated
-MANIFOLD_COLOR = "#3c3c3c"
-ARROW_COLOR = "#d35400"
-# D's verdict, mapped to [0, 1] with 0.5 = "cannot tell": purple = "generated", grey = unsure, green = "real".
-HEAT_RANGE = ["#b07cc6", "#f2f2f2", "#8fd1a8"]
+# GAN Lab paints real green and generated purple; those two merge for many colour-blind viewers, so the app's
+# palette (aigc_core.palette, Okabe–Ito) paints real blue and generated orange, and the gradients black.
+REAL_COLOR = palette.REAL
+FAKE_COLOR = palette.FAKE
+MANIFOLD_COLOR = palette.INK
+ARROW_COLOR = palette.GRADIENT
+# D's verdict, mapped to [0, 1] with 0.5 = "cannot tell": orange = "generated", grey = unsure, blue = "real".
+HEAT_RANGE = list(palette.VERDICT_SCALE)
 # "loss" is a denoiser's (diffusion mode, ui/playground/diffusion_view.py); d_loss and g_loss are the GAN's.
 CURVE_KEYS = ("d_loss", "g_loss", "kl", "js", "loss")
-CURVE_COLORS = {"d_loss": "#2c7fb8", "g_loss": "#e6550d", "kl": "#31a354", "js": "#756bb1", "loss": "#2c7fb8"}
+CURVE_COLORS = {"d_loss": palette.D, "g_loss": palette.G, "kl": palette.BLACK, "js": palette.ORANGE, "loss": palette.D}
 ARROW_MAX_LENGTH = 0.6  # the longest arrow, in plane units; the others are drawn to scale
 LAYERS: tuple[str, ...] = ("real", "fake", "heatmap", "manifold", "gradients")
 PLANE_PX = {1: 360, 2: 300}  # plane side in pixels for one run / two runs (fits a 1,280 px laptop screen)
@@ -180,7 +183,7 @@ def plane_spec(run: int, size: int, title: str | None = None) -> dict:
                     "opacity": 1, "clip": True},
            "encoding": _xy()} for code, color in ((0, REAL_COLOR), (1, FAKE_COLOR))),
         {"data": {"values": [{"x0": low, "y0": low, "x1": high, "y1": high}]},
-         "mark": {"type": "rect", "fill": None, "stroke": "#bbbbbb", "strokeWidth": 1},
+         "mark": {"type": "rect", "fill": None, "stroke": palette.FRAME, "strokeWidth": 1},
          "encoding": {**_xy("x0", "y0"), "x2": {"field": "x1"}, "y2": {"field": "y1"}}},
     ]
     spec = {"width": size, "height": size, "layer": layers}
@@ -286,8 +289,8 @@ def build_chart(
 def legend_markdown(tr: Translator) -> str:
     """A one-line key for the plane's marks (Vega-Lite legends would need a shared colour scale)."""
     return "   ".join([
-        f":green[●] {tr('playground.layer.real')}", f":violet[●] {tr('playground.layer.fake')}",
-        f":orange[➤] {tr('playground.layer.gradients')}", f"─ {tr('playground.layer.manifold')}",
+        f":blue[●] {tr('playground.layer.real')}", f":orange[●] {tr('playground.layer.fake')}",
+        f"➤ {tr('playground.layer.gradients')}", f"─ {tr('playground.layer.manifold')}",
         tr("playground.legend_heat"),
     ])
 

@@ -2,7 +2,8 @@
 
 Pure: each function takes the translator of the page's language (no Streamlit import here) and returns a
 `go.Figure`; the page draws it with `st.plotly_chart(fig, config=CHART_CONFIG)`.
-Colours follow the diagram: D blue, G orange; real green, fake orange. `uirevision` keeps a user's zoom while
+Colours are `aigc_core.palette`'s roles (Okabe–Ito, safe for colour-vision deficiency): D blue, G vermillion;
+real blue, generated orange. `uirevision` keeps a user's zoom while
 the data keep updating.
 
 Building a Plotly figure (layout, validation) costs several times more than replacing its data, and the live
@@ -17,11 +18,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from aigc_core import palette
 from aigc_core.losses import LOGIT_LOSSES
 from ui.catalog import Translator
 
-D_COLOUR, G_COLOUR = "#1e88e5", "#e65100"
-REAL_COLOUR, FAKE_COLOUR = "#2e7d32", "#e65100"
+D_COLOUR, G_COLOUR = palette.D, palette.G
+REAL_COLOUR, FAKE_COLOUR = palette.REAL, palette.FAKE
 CHART_HEIGHT = 250
 CHART_CONFIG = {"displayModeBar": False, "responsive": True}
 FEW_POINTS = 30
@@ -135,7 +137,7 @@ def gan_charts(tr: Translator, columns: Mapping[str, np.ndarray], loss: str) -> 
     _line(outputs, x, columns["d_real"], tr("train.chart.d_real"), REAL_COLOUR)
     _line(outputs, x, columns["d_fake"], tr("train.chart.d_fake"), FAKE_COLOUR)
     if probability:
-        outputs.add_hline(y=0.5, line={"color": "#9e9e9e", "dash": "dot", "width": 1})
+        outputs.add_hline(y=0.5, line={"color": palette.GREY, "dash": "dot", "width": 1})
 
     grads = _figure(tr, tr("train.chart.grads"), tr("train.chart.norm_axis"), log_y=True)
     _line(grads, x, columns["grad_norm_d"], tr("train.chart.grad_d"), D_COLOUR)
@@ -165,7 +167,7 @@ def diffusion_charts(tr: Translator, columns: Mapping[str, np.ndarray], timestep
     quarter = timesteps / 4
     rows = [tr("train_diffusion.chart_t_row", low=int(i * quarter) + 1, high=int((i + 1) * quarter)) for i in range(4)]
     by_t = _figure(tr, tr("train_diffusion.chart_by_t"), tr("train_diffusion.chart_by_t_axis"))
-    by_t.add_heatmap(x=x, y=rows, z=np.empty((4, 0)), colorscale="Viridis", reversescale=True, hoverongaps=False,
+    by_t.add_heatmap(x=x, y=rows, z=np.empty((4, 0)), colorscale=palette.SEQUENTIAL_PLOTLY, reversescale=True, hoverongaps=False,
                      colorbar={"title": {"text": tr("train_diffusion.chart_by_t_colour")}, "thickness": 12},
                      hovertemplate="%{y}<br>%{x}: 10^%{z:.2f}<extra></extra>")
     _update_heatmap(by_t.data[0], columns, T_QUARTERS)
