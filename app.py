@@ -36,6 +36,7 @@ PAGES = [
     ("pages/concepts.py", "nav.concepts", ":material/functions:", "concepts"),
     ("pages/lessons.py", "nav.lessons", ":material/school:", "lessons"),
     ("pages/playground.py", "nav.playground", ":material/scatter_plot:", "playground"),
+    ("pages/risks.py", "nav.risks", ":material/shield:", "risks"),
 ]
 
 

@@ -18,6 +18,7 @@ CARDS = [
     ("pages/concepts.py", "nav.concepts", "home.card_concepts", ":material/functions:"),
     ("pages/lessons.py", "nav.lessons", "home.card_lessons", ":material/school:"),
     ("pages/playground.py", "nav.playground", "home.card_playground", ":material/scatter_plot:"),
+    ("pages/risks.py", "nav.risks", "home.card_risks", ":material/shield:"),
 ]
 
 st.title(t("home.title"))

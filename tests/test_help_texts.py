@@ -44,6 +44,8 @@ WALK: list[tuple[str, str, State | None]] = [
     ("pages/denoise.py", "reverse", None),
     *[("pages/denoise.py", view, _set("dn_view", view)) for view in ("forward", "steps", "latent")],
     *[("pages/lessons.py", key, _set("lessons_pick", key)) for key in LESSONS],
+    ("pages/risks.py", "default", None),
+    ("pages/risks.py", "teacher", {"teacher": "1"}),  # the class scoreboard
 ]
 
 

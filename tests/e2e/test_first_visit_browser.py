@@ -25,13 +25,14 @@ new MutationObserver(() => {
   }
 }).observe(document, {childList: true, subtree: true, characterData: true});
 """
-RAW_FILE_NAMES = {"app", "diagram check", "home", "train", "latent", "concepts", "lessons", "playground", "denoise"}
+RAW_FILE_NAMES = {"app", "diagram check", "home", "train", "latent", "concepts", "lessons", "playground", "denoise",
+                  "risks"}
 
 
 def _titles(lang: str) -> list[str]:
     with open(ROOT / "locales" / lang / "nav.toml", "rb") as f:
         nav = tomllib.load(f)
-    return [nav[key] for key in ("home", "train", "latent", "denoise", "concepts", "lessons", "playground")]
+    return [nav[key] for key in ("home", "train", "latent", "denoise", "concepts", "lessons", "playground", "risks")]
 
 
 def _menu_texts(text: str) -> str:
@@ -51,7 +52,7 @@ def test_a_deep_link_on_a_fresh_server_shows_the_apps_own_menu(browser, path, la
                 page.goto(f"{running.url}/{path}?lang={lang}")
                 menu = page.locator(MENU_LINKS)
                 menu.first.wait_for()
-                page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stPageLink\"] a').length >= 7")
+                page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stPageLink\"] a').length >= 8")
                 shown = [_menu_texts(text) for text in menu.all_inner_texts()]
                 seen = [_menu_texts(text) for text in page.evaluate("window.__menuTexts")]
                 SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -139,7 +139,8 @@ def _play(state: GameState) -> None:
             for position, cell in zip(range(row, row + COLUMNS), st.columns(COLUMNS)):
                 with cell:
                     st.image(upscale(state.images[position], SCALE))
-                    st.checkbox(t("risks.game.mark", n=position + 1), key=_mark_key(state.round, position))
+                    st.checkbox(t("risks.game.mark", n=position + 1), key=_mark_key(state.round, position),
+                                help=t("risks.game.mark_help"))
         st.form_submit_button(t("risks.game.submit"), type="primary", on_click=_submit, help=t("risks.game.submit_help"))
 
 

@@ -62,6 +62,6 @@ def board_panel() -> None:
             t("risks.game.col_score"): f"{100 * row.accuracy:.0f}%",
         } for rank, row in enumerate(rows, start=1)]), hide_index=True, width="stretch")
     st.caption(t("risks.game.board_note", top=TOP, shown=len(rows), held=len(board), cap=MAX_NAMES))
-    confirm = st.checkbox(t("risks.game.board_confirm"), key=CONFIRM_KEY)
+    confirm = st.checkbox(t("risks.game.board_confirm"), key=CONFIRM_KEY, help=t("risks.game.board_confirm_help"))
     st.button(t("risks.game.board_reset"), on_click=_reset, disabled=not confirm, key="risks_game_board_reset",
               help=t("risks.game.board_reset_help"))
