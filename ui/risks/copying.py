@@ -116,7 +116,7 @@ def copying_tab() -> None:
     if not ids:
         st.info(t("risks.copy.no_model"))
         return
-    c1, c2, c3 = st.columns([3, 1, 1])
+    c1, c2, c3 = st.columns([3, 2, 1])  # the samples chips need room for three choices on a tablet
     source_id = c1.selectbox(t("risks.copy.model"), ids, format_func=source_label, key="copy_source",
                              help=t("risks.copy.model_help"))
     samples = c2.segmented_control(t("risks.copy.samples"), SAMPLE_CHOICES, default=SAMPLE_CHOICES[-1],
