@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.a11y.style import inject_a11y_style
 from ui.i18n import current_language, language_selector, t
 from ui.motion import motion_toggle, resolve_motion_param
 from ui.resources import device_text
@@ -64,6 +65,7 @@ with st.sidebar:
     st.caption(t("common.device_line", device=device_text()))
 
 inject_page_style(still)
+inject_a11y_style()
 show_notices(link_notices)
 if page.url_path != "train":  # the Train page does both itself, below its title
     restore_after_reload(on_train_page=False)  # a reload on any page brings the Train run back

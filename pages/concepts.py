@@ -7,6 +7,7 @@ import streamlit as st
 
 from aigc_core import readouts
 from aigc_core.diagrams import diffusion_diagram, gan_diagram, vae_diagram
+from ui.a11y.charts import altair_chart, chart_area
 from ui.concepts import view
 from ui.concepts.risks import risks_section
 from ui.i18n import t
@@ -38,10 +39,12 @@ st.header(t("concepts.overview_heading"))
 st.markdown(t("concepts.overview_text"))
 st.markdown(f"**{t('concepts.overview_gan')}**")
 values = {"d_real": gan.d_real, "d_fake": gan.d_fake, "d_loss": gan.d_loss, "g_loss": gan.g_loss_non_saturating} if gan else None
-render_mermaid(gan_diagram(values=values, labels=gan_labels(t)), height=300, key="concepts_gan_diagram")
+render_mermaid(gan_diagram(values=values, labels=gan_labels(t)), height=300, key="concepts_gan_diagram",
+               title=t("concepts.overview_gan"))
 st.markdown(f"**{t('concepts.overview_vae')}**")
 values = {"recon": vae.recon, "kl": vae.kl, "loss": vae.recon + vae.kl} if vae else None
-render_mermaid(vae_diagram(values=values, labels=vae_labels(t)), height=300, key="concepts_vae_diagram")
+render_mermaid(vae_diagram(values=values, labels=vae_labels(t)), height=300, key="concepts_vae_diagram",
+               title=t("concepts.overview_vae"))
 
 # --- GAN ------------------------------------------------------------------------------------------------------
 st.header(t("concepts.gd_heading"))
@@ -83,8 +86,9 @@ if gan is not None:
     n2.metric(t("concepts.m_g_ns"), f"{gan.g_loss_non_saturating:.3f}", help=t("concepts.m_g_ns_help"))
     n3.metric(t("concepts.m_push_minimax"), f"{gan.push_minimax:.3f}", help=t("concepts.m_push_minimax_help"))
     n4.metric(t("concepts.m_push_ns"), f"{gan.push_non_saturating:.3f}", help=t("concepts.m_push_ns_help"))
-    st.altair_chart(view.g_loss_chart(gan.d_fake), width="stretch")
-    st.caption(t("concepts.ns_live", d_fake=gan.d_fake))
+    with chart_area("concepts_ns"):
+        altair_chart(view.g_loss_chart(gan.d_fake), width="stretch")
+        st.caption(t("concepts.ns_live", d_fake=gan.d_fake))
 st.markdown(t("concepts.ns_lesson"))
 
 st.subheader(t("concepts.w_heading"))
@@ -97,7 +101,8 @@ js, w = readouts.uniform_shift_divergences(shift, width)
 w1, w2 = st.columns(2)
 w1.metric(t("concepts.w_js"), f"{js:.3f}", help=t("concepts.w_js_help"))
 w2.metric(t("concepts.w_w"), f"{w:.2f}", help=t("concepts.w_w_help"))
-st.altair_chart(view.shift_chart(width, shift), width="stretch")
+with chart_area("concepts_shift"):
+    altair_chart(view.shift_chart(width, shift), title=t("concepts.w_shift_axis"), width="stretch")
 st.markdown(t("concepts.w_after"))
 if gan is not None:
     st.markdown(t("concepts.w_live", gap=gan.critic_gap, real=gan.score_real, fake=gan.score_fake))
@@ -130,8 +135,9 @@ st.latex(r"\mathrm{KL}\big(\mathcal{N}(\mu, \sigma^2) \,\|\, \mathcal{N}(0, 1)\b
          r" = -\tfrac{1}{2}\big(1 + \log \sigma^2 - \mu^2 - \sigma^2\big) \quad \text{" + t("concepts.tex_per_dim") + "}")
 st.markdown(t("concepts.kl_text"))
 if vae is not None:
-    st.altair_chart(view.kl_chart(vae), width="stretch")
-    st.caption(t("concepts.kl_live", active=vae.active_dims, total=len(vae.kl_per_dim), sigma=vae.mean_sigma))
+    with chart_area("concepts_kl"):
+        altair_chart(view.kl_chart(vae), width="stretch")
+        st.caption(t("concepts.kl_live", active=vae.active_dims, total=len(vae.kl_per_dim), sigma=vae.mean_sigma))
 
 st.subheader(t("concepts.beta_heading"))
 st.latex(r"\mathcal{L}_\beta = \text{" + t("concepts.tex_reconstruction") + r"} + \beta \cdot \mathrm{KL}")
@@ -148,7 +154,8 @@ denoiser, denoiser_name = view.diffusion_model()
 diff = view.diffusion_numbers(denoiser, seed) if denoiser is not None else None
 middle = diff.levels[3] if diff is not None else None  # t = T/2
 values = {"loss": middle.eps_loss} if middle is not None else None
-render_mermaid(diffusion_diagram(values=values, labels=diffusion_labels(t)), height=300, key="concepts_diff_diagram")
+render_mermaid(diffusion_diagram(values=values, labels=diffusion_labels(t)), height=300, key="concepts_diff_diagram",
+               title=t("concepts.diff_heading"))
 if diff is None:
     st.info(t("concepts.no_diffusion"))
     st.page_link("pages/train.py", label=t("concepts.to_train_diffusion"), icon=":material/model_training:")  # i18n: ok

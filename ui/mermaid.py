@@ -14,13 +14,13 @@ import json
 
 import streamlit as st
 
-from ui.i18n import t
+from ui.i18n import current_language, t
 
 MERMAID_STATIC_PATH = "app/static/mermaid/mermaid.min.js"
 
 # The frame's body carries data-status = loading | ok | error, so browser tests can wait for the outcome.
 _TEMPLATE = """<!doctype html>
-<html>
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <style>
@@ -86,10 +86,12 @@ def _dark_theme() -> bool:
         return False
 
 
-def mermaid_html(source: str, *, uid: str = "diagram", dark: bool = False) -> str:
-    """The self-contained HTML document that draws ``source`` (exposed for tests)."""
+def mermaid_html(source: str, *, uid: str = "diagram", dark: bool = False, lang: str = "en") -> str:
+    """The self-contained HTML document that draws ``source`` (exposed for tests); `lang` tells a screen reader
+    the language of its labels."""
     safe_uid = "".join(c if c.isalnum() else "-" for c in uid) or "diagram"
     return _TEMPLATE.format(
+        lang=html.escape(lang, quote=True),
         text_color="#E6E7EB" if dark else "#1F2330",
         mermaid_theme=_js_string("dark" if dark else "default"),
         loading=html.escape(t("common.mermaid_loading")),
@@ -101,14 +103,15 @@ def mermaid_html(source: str, *, uid: str = "diagram", dark: bool = False) -> st
     )
 
 
-def render_mermaid(source: str, *, height: int = 420, key: str | None = None) -> None:
+def render_mermaid(source: str, *, height: int = 420, key: str | None = None, title: str | None = None) -> None:
     """Draw a Mermaid diagram (as SVG, in an iframe) and show its source in an expander below it.
 
-    ``key`` names the surrounding container (CSS class ``st-key-<key>``), for tests and for styling.
+    ``key`` names the surrounding container (CSS class ``st-key-<key>``), for tests and for styling. ``title``
+    names the frame for a screen reader (each frame on a page needs its own name; default "Diagram").
     """
     with st.container(key=key):
-        document = mermaid_html(source, uid=key or "diagram", dark=_dark_theme())
-        st.iframe(document, height=height, alt=t("common.mermaid_alt"))
+        document = mermaid_html(source, uid=key or "diagram", dark=_dark_theme(), lang=current_language())
+        st.iframe(document, height=height, alt=title or t("common.mermaid_alt"))
         with st.expander(t("common.mermaid_source")):
             st.code(source, language="text")
 

@@ -37,6 +37,7 @@ from aigc_core.diagrams import format_value, gan_diagram
 from aigc_core.errors import TrainingDiverged
 from aigc_core.gan_trainer import GANStats, GANTrainer
 from aigc_core.slowmo import PHASE_KEYS, PhaseRecord, SlowMotion
+from ui.a11y.charts import chart_area, image, plotly_chart
 from ui.i18n import t
 from ui.labels import gan_labels
 from ui.diagram import live_mermaid
@@ -83,7 +84,7 @@ def default_samples(record: PhaseRecord | None, real: torch.Tensor | None, fake:
     if shown[0][0].ndim == 4:
         for x, label in shown:
             grid = images.make_grid(pixels.signed_to_unit(x), nrow=8)
-            st.image(images.to_png_data_uri(images.upscale(grid, 3)), caption=t(f"slowmo.{label}_samples"))
+            image(images.to_png_data_uri(images.upscale(grid, 3)), t(f"slowmo.{label}_samples"))
         return
     figure = go.Figure()
     for x, label in shown:
@@ -91,7 +92,8 @@ def default_samples(record: PhaseRecord | None, real: torch.Tensor | None, fake:
                            marker={"size": 7, "color": palette.REAL if label == "real" else palette.FAKE})
     figure.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h"})
     figure.update_yaxes(scaleanchor="x", scaleratio=1)
-    st.plotly_chart(figure, config={"displayModeBar": False})
+    with chart_area("slowmo_points"):
+        plotly_chart(figure, title=", ".join(trace.name for trace in figure.data), config={"displayModeBar": False})
 
 
 def _latest(slow: SlowMotion, attribute: str) -> torch.Tensor | None:

@@ -31,6 +31,7 @@ from aigc_core.diffusion_trainer import DiffusionStats, DiffusionTrainer
 from aigc_core.errors import TrainingDiverged
 from aigc_core.slowmo_diffusion import PHASE_KEYS, DiffusionPhaseRecord, DiffusionSlowMotion
 from ui.diagram import live_mermaid
+from ui.a11y.charts import chart_area, image, plotly_chart
 from ui.i18n import t
 from ui.labels import diffusion_labels
 from ui.slowmo import phase_list, value_metrics, walk_controls
@@ -93,7 +94,7 @@ def _show_previews(slow: DiffusionSlowMotion) -> None:
         }
         for name, x in shown:
             grid = images.make_grid(pixels.signed_to_unit(x.clamp(-1.0, 1.0)), nrow=len(x))
-            st.image(images.to_png_data_uri(images.upscale(grid, 3)), caption=captions[name])
+            image(images.to_png_data_uri(images.upscale(grid, 3)), captions[name])
         return
     figure = go.Figure()
     for name, x in shown:
@@ -101,7 +102,8 @@ def _show_previews(slow: DiffusionSlowMotion) -> None:
                            name=t(f"slowmo.diffusion.{_POINTS[name][0]}"), marker={"size": 8, "color": _POINTS[name][1]})
     figure.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h"})
     figure.update_yaxes(scaleanchor="x", scaleratio=1)
-    st.plotly_chart(figure, config={"displayModeBar": False})
+    with chart_area("slowmo_diffusion_points"):
+        plotly_chart(figure, title=", ".join(trace.name for trace in figure.data), config={"displayModeBar": False})
 
 
 def diffusion_slow_motion_panel(

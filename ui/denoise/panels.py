@@ -21,6 +21,7 @@ from aigc_core import images
 from aigc_core.errors import AigcError
 from aigc_core.mnist import to_tensor
 from aigc_core.seeds import SEED_MAX
+from ui.a11y.charts import chart_area, image, vega_lite_chart
 from ui.denoise import view
 from ui.denoise.sources import DenoiseSource, cached, cached_value, classifier
 from ui.i18n import t, translator
@@ -124,13 +125,13 @@ def reverse_panel(source: DenoiseSource, choice: Choice) -> None:
     with st.container(key="dn_strip"):
         columns = st.columns(3)
         for column, picture, caption in zip(columns, (x_t, x0, eps), ("x_t", "x0", "eps")):
-            column.image(png_uri(picture, view.IMAGE_SCALE), width=28 * view.IMAGE_SCALE,
-                         caption=t(f"denoise.pic_{caption}", t=int(t_now)))
+            image(png_uri(picture, view.IMAGE_SCALE), where=column, width=28 * view.IMAGE_SCALE,
+                  caption=t(f"denoise.pic_{caption}", t=int(t_now)))
     st.caption(t("denoise.step_caption", t=int(t_now), index=index, steps=steps, alpha_bar=a, snr=snr,
                  sampler=_sampler_label(sampler), seconds=path.seconds))
     film, film_t = view.film(path, index)
-    st.image(png_uri(film, view.STRIP_SCALE),
-             caption=t("denoise.film_caption", times=", ".join(str(v) for v in film_t)))
+    image(png_uri(film, view.STRIP_SCALE),
+          caption=t("denoise.film_caption", times=", ".join(str(v) for v in film_t)))
 
 
 # --- the forward process on a real digit --------------------------------------------------------------------------
@@ -164,16 +165,17 @@ def forward_panel(source: DenoiseSource, choice: Choice) -> None:
         _failed(exc)
         return
     with st.container(key="dn_forward"):
-        st.image(png_uri(view.noised_pictures(x0, eps, noised.x_t, x0_hat), 4),
-                 caption=t("denoise.fwd_pictures", index=index, t=int(step)))
+        image(png_uri(view.noised_pictures(x0, eps, noised.x_t, x0_hat), 4),
+              caption=t("denoise.fwd_pictures", index=index, t=int(step)))
     snr_text = "∞" if noised.snr == float("inf") else f"{noised.snr:.4g}"
     st.caption(t("denoise.fwd_numbers", t=int(step), alpha_bar=noised.alpha_bar, signal=noised.signal,
                  noise=noised.noise, snr=snr_text))
     ts, snrs = de.snr_curve(source.schedule)
-    with st.container(key="dn_snr"):
-        st.vega_lite_chart(view.snr_spec(ts, snrs, int(step), translator()), width="stretch")
-    st.caption(t("denoise.snr_caption", schedule=source.schedule.kind, T=source.T, first=float(snrs[0]),
-                 last=float(snrs[-1])))
+    with chart_area("dn_snr_table"):
+        with st.container(key="dn_snr"):
+            vega_lite_chart(None, view.snr_spec(ts, snrs, int(step), translator()), width="stretch")
+        st.caption(t("denoise.snr_caption", schedule=source.schedule.kind, T=source.T, first=float(snrs[0]),
+                     last=float(snrs[-1])))
 
 
 # --- steps: time and quality -----------------------------------------------------------------------------------
@@ -208,7 +210,8 @@ def steps_panel(source: DenoiseSource, choice: Choice) -> None:
         st.info(t("denoise.run_first"), icon=":material/timer:")
     else:
         with st.container(key="dn_run_grid"):
-            st.image(png_uri(view.run_grid(run), view.STRIP_SCALE))
+            image(png_uri(view.run_grid(run), view.STRIP_SCALE),
+                  alt=t("a11y.run_grid", samples=run.samples, sampler=_sampler_label(run.sampler), steps=run.steps))
         quality = (t("denoise.quality_none") if run.confidence != run.confidence else
                    t("denoise.quality_label", confidence=run.confidence, hits=run.hits, label=run.label)
                    if run.label is not None else t("denoise.quality_free", confidence=run.confidence))
@@ -216,9 +219,10 @@ def steps_panel(source: DenoiseSource, choice: Choice) -> None:
                      seconds=run.seconds, per_sample=run.seconds / run.samples, calls=run.network_calls) + " " + quality)
     runs = _runs_state(source)
     if runs:
-        with st.container(key="dn_runs"):
-            st.vega_lite_chart(view.runs_spec(runs, translator()))
-        st.caption(t("denoise.runs_caption", count=len(runs)))
+        with chart_area("dn_runs_table"):
+            with st.container(key="dn_runs"):
+                vega_lite_chart(None, view.runs_spec(runs, translator()), title=t("denoise.runs_axis_quality"))
+            st.caption(t("denoise.runs_caption", count=len(runs)))
 
 
 # --- x_T as a latent space ------------------------------------------------------------------------------------------
@@ -256,9 +260,9 @@ def latent_panel(source: DenoiseSource, choice: Choice) -> None:
         return
     norms = path.flatten(1).norm(dim=1)
     with st.container(key="dn_latent"):
-        st.image(png_uri(images.make_grid(de.noise_to_unit(path), nrow=int(frames), padding=1), view.STRIP_SCALE),
-                 caption=t("denoise.lat_noise_caption"))
-        st.image(png_uri(images.make_grid(decoded, nrow=int(frames), padding=1), view.STRIP_SCALE),
-                 caption=t("denoise.lat_images_caption", steps=int(steps)))
+        image(png_uri(images.make_grid(de.noise_to_unit(path), nrow=int(frames), padding=1), view.STRIP_SCALE),
+              caption=t("denoise.lat_noise_caption"))
+        image(png_uri(images.make_grid(decoded, nrow=int(frames), padding=1), view.STRIP_SCALE),
+              caption=t("denoise.lat_images_caption", steps=int(steps)))
     st.caption(t("denoise.lat_norms", low=float(norms.min()), high=float(norms.max()),
                  typical=float(path[0].numel()) ** 0.5, path=t(f"denoise.path_{kind}")))

@@ -13,6 +13,7 @@ import streamlit as st
 
 from aigc_core import images
 from aigc_core.live_eval import model_samples01
+from ui.a11y.charts import image
 from ui.i18n import t
 from ui.resources import device_text, try_pretrained
 
@@ -49,7 +50,7 @@ def samples_section() -> None:
                 if grid is None:
                     st.info(t("home_live.missing", name=name, command=f"python -m aigc_core train --model {name} --out pretrained/{name}"))
                 else:
-                    st.image(images.to_png_data_uri(grid), caption=t(caption_key), width="stretch")  # inline: no media-file race
+                    image(images.to_png_data_uri(grid), t(caption_key), width="stretch")  # inline: no media-file race
     left, right = st.columns([1, 3], vertical_alignment="center")
     left.button(t("home_live.new_samples"), on_click=_new_samples, key="home_live_new", icon=":material/casino:",
                 help=t("home_live.new_samples_help"))

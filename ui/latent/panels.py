@@ -21,6 +21,7 @@ import torch
 from aigc_core import explorer, images, latent, palette
 from aigc_core.mnist import to_tensor
 from aigc_core.seeds import SEED_MAX
+from ui.a11y.charts import altair_chart, chart_area, image, vega_lite_chart
 from ui.i18n import t
 from ui.latent.sources import LatentSource, encoded_test_set, manifold_picture, pretrained_encoding
 from ui.latent.view import IMAGE_SCALE, MAP_POINTS, map_points, map_spec
@@ -155,8 +156,8 @@ def explore_panel(source: LatentSource) -> None:
         z = get_z(source)
         picture = images.make_grid(source.decode(z[None]), nrow=1, padding=0)
         with st.container(key="lat_image"):
-            st.image(png_uri(picture, IMAGE_SCALE), caption=t("latent.image_caption", norm=float(z.norm())),
-                     width=28 * IMAGE_SCALE)
+            image(png_uri(picture, IMAGE_SCALE), t("latent.image_caption", norm=float(z.norm())),
+                  width=28 * IMAGE_SCALE)
         if encoded is not None:
             _latent_map(source, encoded, z)
 
@@ -212,11 +213,13 @@ def _latent_map(source: LatentSource, encoded: explorer.EncodedSet, z: torch.Ten
         mine = encoded.to_plane(torch.tensor(code))[0]
         marks.append((float(mine[0]), float(mine[1]), t("latent.marker_upload"), palette.VERMILLION, "diamond"))
     chart_key = f"lat_map_{sid}"
-    st.markdown(f"**{t('latent.map_heading_2d' if two_d else 'latent.map_heading_pca')}**")
-    st.vega_lite_chart(points, map_spec(marks, x_title, y_title, t("latent.digit_legend")), key=chart_key,
-                       on_select=functools.partial(_on_pick, source, chart_key), selection_mode="pick",
-                       width="stretch")
-    st.caption(t("latent.map_caption", shown=len(points), total=len(encoded.mu)))
+    heading = t('latent.map_heading_2d' if two_d else 'latent.map_heading_pca')
+    st.markdown(f"**{heading}**")
+    with chart_area(f"lat_map_{sid}"):
+        vega_lite_chart(points, map_spec(marks, x_title, y_title, t("latent.digit_legend")), title=heading,
+                        key=chart_key, on_select=functools.partial(_on_pick, source, chart_key),
+                        selection_mode="pick", width="stretch")
+        st.caption(t("latent.map_caption", shown=len(points), total=len(encoded.mu)))
     index_key = f"lat_goto_{sid}"
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
     c1.number_input(t("latent.goto_index"), min_value=0, max_value=len(encoded.mu) - 1, step=1, key=index_key,
@@ -248,7 +251,7 @@ def interpolation_panel(source: LatentSource) -> None:
                                   help=t("latent.interp_digit_help"))
         pair = torch.cat([test_digit(int(first)), test_digit(int(second))])
         z0, z1 = source.encode(pair)[0]  # posterior means
-        st.image(png_uri(images.make_grid(pair, nrow=2, padding=1), 3), caption=t("latent.interp_endpoints"))
+        image(png_uri(images.make_grid(pair, nrow=2, padding=1), 3), t("latent.interp_endpoints"))
     else:
         first = c1.number_input(t("latent.interp_seed_a"), 0, SEED_MAX, 1, key=f"lat_sa_{sid}",
                                  help=t("latent.interp_seed_help"))
@@ -263,7 +266,7 @@ def interpolation_panel(source: LatentSource) -> None:
         for row, name in enumerate(paths):
             st.markdown(f"**{t(f'latent.interp_{name}')}** — {t(f'latent.interp_{name}_help')}")
             strip = images.make_grid(decoded[row * steps : (row + 1) * steps], nrow=steps, padding=1)
-            st.image(png_uri(strip, 3))
+            image(png_uri(strip, 3), alt=t("a11y.interp_strip", steps=steps, path=t(f"latent.interp_{name}")))
     norms = pd.DataFrame({
         "t": np.linspace(0, 1, steps).tolist() * 2,
         "norm": torch.cat([paths["lerp"].norm(dim=1), paths["slerp"].norm(dim=1)]).tolist(),
@@ -273,8 +276,9 @@ def interpolation_panel(source: LatentSource) -> None:
              .encode(x=alt.X("t:Q", title="t"), y=alt.Y("norm:Q", title="‖z‖", scale=alt.Scale(zero=False)),
                      color=alt.Color("path:N", title=None))
              .properties(height=180))
-    st.altair_chart(chart, width="stretch")
-    st.caption(t("latent.interp_norm_caption", dim=source.z_dim, typical=float(np.sqrt(source.z_dim))))
+    with chart_area(f"lat_norms_{sid}"):
+        altair_chart(chart, title="‖z‖", width="stretch")
+        st.caption(t("latent.interp_norm_caption", dim=source.z_dim, typical=float(np.sqrt(source.z_dim))))
 
 
 # --- traversal and the manifold -------------------------------------------------------------------------------
@@ -304,8 +308,8 @@ def traversal_panel(source: LatentSource) -> None:
         codes = torch.cat([latent.traversal(z, dim, values) for dim in chosen])  # (rows * columns, D)
         grid = images.make_grid(source.decode(codes), nrow=columns, padding=1)
         with st.container(key="lat_traversal"):
-            st.image(png_uri(grid, 3), caption=t("latent.trav_rows", dims=", ".join(f"z{d + 1}" for d in chosen),
-                                               low=low, high=high))
+            image(png_uri(grid, 3), t("latent.trav_rows", dims=", ".join(f"z{d + 1}" for d in chosen),
+                                      low=low, high=high))
     elif not chosen:
         st.info(t("latent.trav_pick"))
     if source.is_vae and source.z_dim == 2:
@@ -314,4 +318,4 @@ def traversal_panel(source: LatentSource) -> None:
         n = st.slider(t("latent.manifold_size"), 8, 25, 15, key=f"lat_msize_{sid}",
                       help=t("latent.manifold_size_help"))
         with st.container(key="lat_manifold"):
-            st.image(png_uri(manifold_picture(source, n), 2), caption=t("latent.manifold_caption", n=n))
+            image(png_uri(manifold_picture(source, n), 2), t("latent.manifold_caption", n=n))

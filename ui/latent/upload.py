@@ -10,6 +10,7 @@ import torch
 
 from aigc_core import explorer, images
 from aigc_core.errors import AigcError
+from ui.a11y.charts import image
 from ui.i18n import t
 from ui.latent.sources import LatentSource, encoded_test_set
 from ui.latent.panels import TEST_SIZE, UPLOAD_STATE, png_uri, set_z, source_key, test_digit
@@ -57,11 +58,11 @@ def _show_upload(source: LatentSource, upload: dict, uploaded) -> None:
     upload["code"][source.id] = mu[0].tolist()
     recon = source.decode(mu)
     c1, c2, c3, c4 = st.columns(4)
-    c1.image(png_uri(upload["preview"], 1), caption=t("latent.upload_original"), width=140)
+    image(png_uri(upload["preview"], 1), t("latent.upload_original"), where=c1, width=140)
     with c2.container(key="lat_upload_digit"):
-        st.image(png_uri(images.make_grid(x, 1, padding=0), 5), caption=t("latent.upload_mnist"))
+        image(png_uri(images.make_grid(x, 1, padding=0), 5), t("latent.upload_mnist"))
     with c3.container(key="lat_upload_recon"):
-        st.image(png_uri(images.make_grid(recon, 1, padding=0), 5), caption=t("latent.upload_recon"))
+        image(png_uri(images.make_grid(recon, 1, padding=0), 5), t("latent.upload_recon"))
     encoded = encoded_test_set(source)
     with c4:
         shown = ", ".join(f"{v:+.2f}" for v in mu[0][:4].tolist()) + (" …" if source.z_dim > 4 else "")
@@ -100,8 +101,8 @@ def repair_panel(source: LatentSource, upload: dict | None) -> None:
     picks = sorted({0, 1, 2, 5, 10, 20, iterations} & set(range(iterations + 1)))
     strip = torch.stack([steps[i] for i in picks] + [x]).unsqueeze(1)
     with st.container(key="lat_repair"):
-        st.image(png_uri(images.make_grid(strip, nrow=len(picks) + 1, padding=1), 4),
-                 caption=t("latent.repair_caption", steps=", ".join(str(i) for i in picks)))
+        image(png_uri(images.make_grid(strip, nrow=len(picks) + 1, padding=1), 4),
+              t("latent.repair_caption", steps=", ".join(str(i) for i in picks)))
     before = explorer.masked_error(x, steps[0], mask)
     after = explorer.masked_error(x, steps[-1], mask)
     st.markdown(t("latent.repair_error", before=before, after=after))

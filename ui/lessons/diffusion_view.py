@@ -16,6 +16,7 @@ import torch
 from aigc_core import palette
 from aigc_core.lessons import Lesson
 from aigc_core.playground.views import PLANE_BOUNDS
+from ui.a11y.charts import altair_chart
 from ui.i18n import t
 
 SHOWN = 400  # points of each arm (and of the data) drawn on a plane: enough for the shape, cheap on every slice
@@ -63,7 +64,9 @@ def _planes(lesson: Lesson, arms: dict[str, str], **kwargs: Any) -> None:  # kwa
     if not present or "data" not in lesson.points:
         return
     for column, arm in zip(st.columns(len(arms)), present):
-        column.altair_chart(plane(lesson, arm, arms[arm], **kwargs), width="stretch")
+        # Its table: the arm's samples (the chart draws them over the real points).
+        altair_chart(plane(lesson, arm, arms[arm], **kwargs), where=column, title=arms[arm],
+                     table=lambda arm=arm: _xy(lesson.points[arm]), width="stretch")
 
 
 def loss_chart(lesson: Lesson, legend: dict[str, str]) -> alt.Chart | None:
@@ -88,7 +91,7 @@ def loss_chart(lesson: Lesson, legend: dict[str, str]) -> alt.Chart | None:
 
 def _show(chart: alt.Chart | None) -> None:
     if chart is not None:
-        st.altair_chart(chart, width="stretch")
+        altair_chart(chart, width="stretch")  # its table: in the lesson's chart area (ui/lessons/live.py)
 
 
 def _numbers_table(per_arm: dict[str, dict[str, Any]], names: dict[str, str]) -> None:
@@ -142,9 +145,9 @@ def draw_diffusion_guidance(lesson: Lesson) -> None:
     charts = (("fidelity", t("lessons.dgd_fidelity")), ("spread", t("lessons.dgd_spread")),
               ("offset", t("lessons.dgd_offset")))
     for column, (key, title) in zip(st.columns(len(charts)), charts):
-        column.altair_chart(alt.Chart(data).mark_line(point=True, color=palette.BLACK).encode(
+        altair_chart(alt.Chart(data).mark_line(point=True, color=palette.BLACK).encode(
             x=alt.X("w:O", title=t("lessons.dgd_axis_w")), y=alt.Y(f"{key}:Q", title=title),
-        ).properties(height=180), width="stretch")
+        ).properties(height=180), where=column, width="stretch")
     if "data_fidelity" in lesson.numbers:
         per_class = len(lesson.labels) // 8  # type: ignore[attr-defined]
         st.caption(t("lessons.dgd_caption", per_class=per_class, steps=lesson.steps,  # type: ignore[attr-defined]
@@ -166,10 +169,10 @@ def draw_diffusion_schedule(lesson: Lesson) -> None:
                                                  title=t("lessons.dsc_alpha_axis")), color=colour)
     rule = alt.Chart(pd.DataFrame({"y": [numbers["level"]]})).mark_rule(strokeDash=[4, 4], color=palette.GREY).encode(
         y="y:Q")
-    c1.altair_chart(alt.layer(alpha, rule).properties(height=200), width="stretch")
-    c2.altair_chart(alt.Chart(curves.dropna()).mark_line().encode(
+    altair_chart(alt.layer(alpha, rule).properties(height=200), where=c1, width="stretch")
+    altair_chart(alt.Chart(curves.dropna()).mark_line().encode(
         x=alt.X("t:Q", title="t"), y=alt.Y("log10_snr:Q", title=t("lessons.dsc_snr_axis")), color=colour,
-    ).properties(height=200), width="stretch")
+    ).properties(height=200), where=c2, width="stretch")
     st.caption(t("lessons.dsc_caption", level=numbers["level"], linear=numbers["destroyed_linear"],
                  cosine=numbers["destroyed_cosine"], T=numbers["T"]))
     _show(loss_chart(lesson, names))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.a11y.charts import chart_area
 from ui.i18n import t
 from ui.lessons import view
 from ui.lessons.run import RERUN_S, advance, current
@@ -22,7 +23,7 @@ def _live_body() -> None:
     st.progress(lesson.progress, text=t("lessons.progress", percent=100 * lesson.progress, seconds=state.seconds))
     if state.error:
         st.error(t("lessons.run_error", message=plain(state.error)))
-    with st.container(key="lessons_live"):
+    with st.container(key="lessons_live"), chart_area("lessons_live"):  # one "Show as table" for the lesson
         view.DRAW[state.key](lesson)
     if lesson.done:
         outcome = lesson.outcome()

@@ -13,6 +13,7 @@ import torch
 
 from aigc_core import images, palette
 from aigc_core.lessons import Lesson
+from ui.a11y.charts import altair_chart, image
 from ui.i18n import t
 from ui.lessons.diffusion_view import DIFFUSION_DRAW, diffusion_verdict
 from ui.lessons.memorization_view import MEMORIZATION_DRAW, memorization_verdict
@@ -25,7 +26,7 @@ def _png(picture, scale: int) -> str:
 
 
 def strip(samples: torch.Tensor, caption: str, nrow: int = 8, scale: int = 2) -> None:
-    st.image(_png(images.make_grid(samples, nrow=nrow, padding=1), scale), caption=caption)
+    image(_png(images.make_grid(samples, nrow=nrow, padding=1), scale), caption)
 
 
 def frame(lesson: Lesson) -> pd.DataFrame:
@@ -81,7 +82,7 @@ def line_chart(data: pd.DataFrame, y: str, title: str, *, log: bool = False, col
 
 def show_chart(chart: alt.Chart | None) -> None:
     if chart is not None:
-        st.altair_chart(chart, width="stretch")
+        altair_chart(chart, width="stretch")  # its table: in the lesson's chart area (ui/lessons/live.py)
 
 
 def histogram_chart(before: list[int], after: list[int]) -> alt.Chart:
@@ -108,7 +109,7 @@ def draw_mode_collapse(lesson: Lesson) -> None:
         show_chart(line_chart(data, "top_share", t("lessons.mc_top_axis"), legend={"generator_alone": "G"}))
     if lesson.records:
         first, last = lesson.records[0]["counts"], lesson.records[-1]["counts"]
-        st.altair_chart(histogram_chart(first, last), width="stretch")
+        altair_chart(histogram_chart(first, last), width="stretch")
     _samples(lesson, ("before", "after"))
 
 

@@ -6,12 +6,15 @@ candidate points, via Plotly selection events) or type coordinates. Each picked 
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 import torch
 
 from aigc_core import playground as pg
 from aigc_core import toy2d
 from aigc_core.errors import DataError
+from ui.a11y.charts import add_table, chart_alt, chart_area
 from ui.playground import run as state
 from ui.i18n import t, translator
 from ui.playground.view import draw_figure, selected_points
@@ -74,9 +77,12 @@ def _upload_tab() -> None:
 def _draw_tab() -> None:
     st.caption(t("playground.draw_help"))
     points = st.session_state.get(state.CUSTOM_POINTS_KEY)
-    event = st.plotly_chart(draw_figure(translator(), pg.candidate_grid(), points), key=DRAW_KEY, on_select="rerun",
-                            selection_mode=("points", "box", "lasso"), config={"displayModeBar": True,
-                                                                                "displaylogo": False})
+    with chart_area("pg_draw"):  # its table: the points so far
+        event = st.plotly_chart(draw_figure(translator(), pg.candidate_grid(), points), key=DRAW_KEY,
+                                on_select="rerun", selection_mode=("points", "box", "lasso"),
+                                config={"displayModeBar": True, "displaylogo": False},
+                                alt=chart_alt(t("playground.draw_help")))
+        add_table("", lambda: pd.DataFrame(np.zeros((0, 2)) if points is None else points.numpy(), columns=["x", "y"]))
     picked = selected_points(event)
     columns = st.columns(2)
     if columns[0].button(t("playground.draw_add", count=0 if picked is None else len(picked)), key="pg_draw_add",

@@ -28,12 +28,13 @@ from aigc_core.errors import TrainingDiverged
 from aigc_core.gan_trainer import GANStats
 from aigc_core.slowmo import PhaseRecord
 from ui.playground import run as state
+from ui.a11y.charts import add_table, chart_area
 from ui.i18n import t, translator
 from ui.diagram import live_mermaid
 from ui.playground.diffusion_view import (
     DIFFUSION_LAYERS, DIFFUSION_SLICE_SECONDS, build_diffusion_chart, diffusion_legend_markdown,
 )
-from ui.playground.view import LAYERS, SLICE_SECONDS, build_chart, legend_markdown
+from ui.playground.view import LAYERS, SLICE_SECONDS, build_chart, curves_table, legend_markdown, points_table
 from ui.labels import gan_labels
 from ui.motion import reduced_motion
 from ui.slowmo import slow_motion_panel
@@ -198,14 +199,18 @@ def live_view() -> None:
         else:
             spec = build_chart(translator(), views, run.histories, layers, run_labels=labels)
         if chart is None:
-            chart = st.vega_lite_chart(spec, width="content")
+            chart = st.vega_lite_chart(spec, width="content", alt=t("a11y.playground_alt"))
             st.caption(diffusion_legend_markdown(translator()) if run.diffusion else legend_markdown(translator()))
         else:
-            chart.vega_lite_chart(spec, width="content")
+            chart.vega_lite_chart(spec, width="content", alt=t("a11y.playground_alt"))
         cells = readouts(run, views, cells)
         now = time.perf_counter()
         if not playing or (now - started) + (now - frame_start) > FRAGMENT_SECONDS:  # would the next frame fit?
             break
+    # The curves' text alternative (the plane's numbers are the readouts above: KL, JS, modes covered).
+    with chart_area("pg_curves"):
+        curves = ("loss", "kl", "js") if run.diffusion else ("d_loss", "g_loss", "kl", "js")
+        add_table("", lambda: curves_table(translator(), run.histories, curves))
     if not run.diffusion:
         with st.expander(t("playground.loop_heading", run=t("playground.loop_run_a") if run.compare else "")):
             live_mermaid(_loop_source(run, playing), key="pg_loop")
@@ -239,9 +244,11 @@ def slow_motion(run: state.PlaygroundRun) -> None:
         view = _views(run, layers)[0]
         batch = {"real": real, "fake": fake} if (real is not None or fake is not None) else None
         spec = build_chart(translator(), [view], run.histories, layers, batch=batch, charts=False)
-        st.vega_lite_chart(spec, width="content")
-        st.caption(legend_markdown(translator()))
-        st.caption(t("playground.slowmo_batch_caption"))
+        with chart_area("pg_slowmo_plane"):
+            st.vega_lite_chart(spec, width="content", alt=t("a11y.playground_plane_alt"))
+            add_table("", lambda: points_table(translator(), view, batch))
+            st.caption(legend_markdown(translator()))
+            st.caption(t("playground.slowmo_batch_caption"))
 
     def on_iteration(stats: GANStats) -> None:
         state.record(run, [[stats]], _views(run, set())[:1])

@@ -20,6 +20,7 @@ import json
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pyarrow as pa
 import torch
@@ -140,6 +141,32 @@ def curves_dataset(histories: Sequence[History]) -> pa.Table:
         "curve": pa.array(np.concatenate(keys).astype(np.int8) if keys else np.zeros(0, np.int8)),
         "run": pa.array(np.concatenate(runs).astype(np.int8) if runs else np.zeros(0, np.int8)),
     })
+
+
+def curves_table(tr: Translator, histories: Sequence[History], curves: Sequence[str],
+                 run_labels: Sequence[str] = ("",)) -> pd.DataFrame:
+    """The curve charts as a table, their text alternative: the iteration, then one column per curve (per run when
+    two runs are compared: "A · KL"), under the charts' legend names; empty where a curve has no value yet."""
+    columns: dict[str, pd.Series] = {}
+    for run, history in enumerate(histories):
+        prefix = f"{'AB'[run]} · " if len(histories) > 1 else ""
+        for key in curves:
+            values = np.asarray(getattr(history, key), dtype=np.float64)
+            columns[prefix + tr(f"playground.curve.{key}")] = pd.Series(values, index=list(history.step))
+    table = pd.DataFrame({name: series[~series.index.duplicated(keep="last")] for name, series in columns.items()})
+    table.index.name = tr("playground.axis_iteration")
+    return table.sort_index().reset_index().dropna(how="all", subset=list(columns))
+
+
+def points_table(tr: Translator, view: PlaygroundView, batch: dict | None = None) -> pd.DataFrame:
+    """The plane's points as a table (real, generated and, in slow motion, the batch of this iteration)."""
+    parts = [(tr("playground.layer.real"), view.real), (tr("playground.layer.fake"), view.fake)]
+    if batch:
+        parts += [(tr(f"slowmo.{kind}_points"), batch[kind]) for kind in ("real", "fake") if batch.get(kind) is not None]
+    rows = [pd.DataFrame({"": name, "x": p[:, 0], "y": p[:, 1]})
+            for name, points in parts if points is not None
+            for p in [torch.as_tensor(points).reshape(-1, 2).numpy()]]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame({"": [], "x": [], "y": []})
 
 
 def _xy(field_x: str = "x", field_y: str = "y") -> dict:

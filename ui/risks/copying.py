@@ -25,6 +25,7 @@ from aigc_core.errors import AigcError
 from aigc_core.mnist import to_tensor
 from aigc_core.models.classifier import Classifier
 from aigc_core.neighbours import NeighbourIndex, flatten_images
+from ui.a11y.charts import altair_chart, chart_area, image
 from ui.denoise import sources as denoise_sources
 from ui.i18n import t
 from ui.latent import sources as latent_sources
@@ -152,14 +153,16 @@ def show_result(result: CopyResult) -> None:
     st.subheader(t("risks.copy.result_heading", model=result.label, samples=result.samples, seed=result.seed))
     st.caption(t("risks.copy.timing", ms=1000 * check.search_seconds, reference=copying.REFERENCE_DIGITS))
     spaces = [("pixel", check.pixel)] + ([("feature", check.feature)] if check.feature is not None else [])
-    for column, (space, found) in zip(st.columns(len(spaces)), spaces):
-        with column:
-            st.markdown(f"**{t(f'risks.copy.space_{space}_title')}**")
-            st.altair_chart(copy_view.distance_histogram(
-                found.report, sample_label=t("risks.copy.hist_samples"), reference_label=t("risks.copy.hist_fresh"),
-                x_title=t("risks.copy.hist_x"), y_title=t("risks.copy.hist_y"),
-                threshold_label=t("risks.copy.hist_threshold")), width="stretch")
-            st.markdown(_sentence(found.report, space))
+    with chart_area("risks_copy_hist"):  # one "Show as table" for the histograms
+        for column, (space, found) in zip(st.columns(len(spaces)), spaces):
+            with column:
+                title = t(f'risks.copy.space_{space}_title')
+                st.markdown(f"**{title}**")
+                altair_chart(copy_view.distance_histogram(
+                    found.report, sample_label=t("risks.copy.hist_samples"), reference_label=t("risks.copy.hist_fresh"),
+                    x_title=t("risks.copy.hist_x"), y_title=t("risks.copy.hist_y"),
+                    threshold_label=t("risks.copy.hist_threshold")), title=title, width="stretch")
+                st.markdown(_sentence(found.report, space))
     if check.feature is None:
         st.caption(t("risks.copy.pixel_only"))
     st.markdown(f"**{t('risks.copy.rows_heading', shown=min(SHOWN, result.samples))}**")
@@ -173,4 +176,5 @@ def show_result(result: CopyResult) -> None:
             groups.append(to_tensor(train[indices], "unit"))
             distances = " · ".join(f"{d:.2f}" for d in found.neighbours.distances[position].tolist())
             parts.append(t(f"risks.copy.row_{space}", distances=distances))
-        st.image(copy_view.neighbour_strip(check.images[position], groups), caption="   ".join(parts))
+        image(copy_view.neighbour_strip(check.images[position], groups), "   ".join(parts),
+              alt=t("a11y.neighbours", k=copying.K) + " " + "; ".join(parts))

@@ -22,6 +22,7 @@ from aigc_core.detector import fake_probability
 from aigc_core.images import upscale
 from aigc_core.realfake import REAL, Round, RoundScore, Tally, compose_round, round_images, score_round
 from aigc_core.seeds import SEED_MAX
+from ui.a11y.charts import image
 from ui.i18n import t
 from ui.resources import NOT_GAN_OR_VAE, available_pretrained, device, mnist, try_pretrained
 from ui.risks import game_board
@@ -138,7 +139,7 @@ def _play(state: GameState) -> None:
         for row in range(0, len(state.round.tiles), COLUMNS):
             for position, cell in zip(range(row, row + COLUMNS), st.columns(COLUMNS)):
                 with cell:
-                    st.image(upscale(state.images[position], SCALE))
+                    image(upscale(state.images[position], SCALE), alt=t("a11y.game_tile", n=position + 1))
                     st.checkbox(t("risks.game.mark", n=position + 1), key=_mark_key(state.round, position),
                                 help=t("risks.game.mark_help"))
         st.form_submit_button(t("risks.game.submit"), type="primary", on_click=_submit, help=t("risks.game.submit_help"))
@@ -164,7 +165,7 @@ def _reveal(state: GameState, names: list[str]) -> None:
     for row in range(0, len(state.round.tiles), COLUMNS):
         for position, cell in zip(range(row, row + COLUMNS), st.columns(COLUMNS)):
             with cell:
-                st.image(upscale(state.images[position], SCALE), caption=_verdict(state, position, detector_p))
+                image(upscale(state.images[position], SCALE), _verdict(state, position, detector_p))
     if detector_p is not None:
         truth = np.array([tile.source != REAL for tile in state.round.tiles])
         right = int(((detector_p >= 0.5) == truth).sum())

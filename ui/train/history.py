@@ -7,6 +7,7 @@ import streamlit as st
 
 from aigc_core import images
 from ui.animation import gif_section
+from ui.a11y.charts import image
 from ui.i18n import t
 from ui.train.run import TrainRun, animation_frames
 
@@ -28,4 +29,4 @@ def scrubber(run: TrainRun, steps: list[int]) -> None:
                              format_func=lambda i: t("train.history_step", step=steps[i]), key="train_scrub")
     step, grid = run.snapshots.items[index]
     with st.container(key="train_history"):
-        st.image(images.to_png_data_uri(grid), caption=t("train.history_caption", step=step), width=480)  # inline
+        image(images.to_png_data_uri(grid), t("train.history_caption", step=step), width=480)  # inline

@@ -13,6 +13,7 @@ import streamlit as st
 
 from aigc_core.evaluation import real_reference
 from aigc_core.live_eval import quick_score
+from ui.a11y.charts import chart_area, plotly_chart
 from ui.diagram import live_mermaid
 from ui.i18n import t, translator
 from ui.resources import try_pretrained
@@ -100,6 +101,11 @@ def draw(run: TrainRun, data: view.RedrawData) -> None:
         column.metric(t(f"train.metric_{kind}"), view.metric_text(data.numbers[kind], kind),
                       help=t(f"train.metric_{kind}_help"))
     st.caption(t("train.status_running") if run.running else t("train.status_paused"))
+    with chart_area("train_live"):  # one "Show as table" for the charts, after the last of them
+        _pictures(run, data)
+
+
+def _pictures(run: TrainRun, data: view.RedrawData) -> None:
     left, right = st.columns([2, 3])
     with left, st.container(key="train_samples"):
         st.markdown(f"**{t('train.samples_heading')}**")
@@ -111,7 +117,7 @@ def draw(run: TrainRun, data: view.RedrawData) -> None:
     with right:
         if data.figures:
             for figure in data.figures[:2]:
-                st.plotly_chart(figure, config=CHART_CONFIG)
+                plotly_chart(figure, config=CHART_CONFIG)
         else:
             st.info(t("train.no_steps_yet"))
     st.markdown(f"**{t('train.diagram_heading')}**")
@@ -121,10 +127,10 @@ def draw(run: TrainRun, data: view.RedrawData) -> None:
                      k=run.trainer.config.d_steps))
     bottom_left, bottom_right = st.columns(2)
     if len(data.figures) > 2:
-        bottom_left.plotly_chart(data.figures[2], config=CHART_CONFIG)
+        plotly_chart(data.figures[2], where=bottom_left, config=CHART_CONFIG)
     with bottom_right:
         if data.quality is not None:
-            st.plotly_chart(data.quality, config=CHART_CONFIG)
+            plotly_chart(data.quality, config=CHART_CONFIG)
             st.caption(t("train.quality_caption"))
         elif run.quality_error:
             st.caption(t("train.quality_unavailable"))
