@@ -60,7 +60,7 @@ def _ok(at) -> None:
 def test_without_a_model_the_page_says_how_to_get_one(no_model):
     at = _page()
     assert "No diffusion model to explore yet" in _texts(at)
-    links = at.get("page_link")
+    links = at.main.get("page_link")  # the sidebar holds the app's menu
     assert [link.proto.label for link in links] == ["Go to the Train page"]
     assert links[0].proto.page.endswith("train")
     assert not at.get("select_slider")  # nothing else is drawn
