@@ -197,3 +197,9 @@ with chart_area("good"):
     assert any("<img> without alt" in p for p in found.problems)
     with pytest.raises(AssertionError):
         check(at)
+
+
+def test_risks_charts_and_images():
+    """Every tab of Responsible AIGC is drawn on each run: the privacy sweep's charts and the game's tiles."""
+    found = check(_page("pages/risks.py"), min_charts=2)  # ε against quality, the AUC with and without DP
+    assert found.images >= 16  # the game's 4 x 4 tiles, each with an alt text that does not give the answer away

@@ -14,6 +14,7 @@ from aigc_core.errors import AigcError
 from aigc_core.membership import MembershipResult, membership_attack
 from aigc_core.overfit import OVERFIT_FAMILIES, OverfitConfig, OverfitExperiment, nonmember_digits, shipped_members
 from aigc_core.slicing import run_slice
+from ui.a11y.charts import chart_area, vega_lite_chart
 from ui.i18n import t, translator
 from ui.resources import available_pretrained, try_pretrained
 from ui.risks import attack_view
@@ -60,12 +61,14 @@ def _label(choice: str) -> str:
 def _draw(result: MembershipResult, trained_on: int, name: str) -> None:
     tr = translator()
     left, right = st.columns(2)
-    with left:
-        st.markdown(t("risks.membership.hist_title"))
-        st.vega_lite_chart(attack_view.histogram_spec(result, tr), width="stretch")
-    with right:
-        st.markdown(t("risks.membership.roc_title"))
-        st.vega_lite_chart(attack_view.roc_spec(result, tr), width="stretch")
+    with chart_area("risks_membership_charts"):  # one "Show as table" for both charts
+        with left:
+            st.markdown(t("risks.membership.hist_title"))
+            vega_lite_chart(None, attack_view.histogram_spec(result, tr), width="stretch",
+                            title=t("risks.membership.hist_title"))
+        with right:
+            st.markdown(t("risks.membership.roc_title"))
+            vega_lite_chart(None, attack_view.roc_spec(result, tr), width="stretch", title=t("risks.membership.roc_title"))
     a, b, c = st.columns(3)
     a.metric(t("risks.membership.metric_auc"), f"{result.auc:.3f}", help=t("risks.membership.metric_auc_help"))
     b.metric(t("risks.membership.metric_advantage"), f"{result.advantage:.2f}",
@@ -164,7 +167,8 @@ def _overfit_panel() -> None:
                 state.running = False
                 limits.stop_training()
                 st.rerun()
-        elif st.button(t("risks.membership.train"), type="primary", key="risks_membership_train"):
+        elif st.button(t("risks.membership.train"), type="primary", key="risks_membership_train",
+                           help=t("risks.membership.train_help")):
             _start(family, int(subset))
             st.rerun()
     error = st.session_state.get("risks_membership_error")

@@ -15,6 +15,7 @@ from aigc_core.membership import training_subset
 from aigc_core.mnist import load_mnist
 from aigc_core.privacy import DP_TARGETS, DPConfig, DPStats, DPTrainer, accuracy_on, elbo_on
 from aigc_core.slicing import run_slice
+from ui.a11y.charts import chart_area, vega_lite_chart
 from ui.i18n import t, translator
 from ui.risks import privacy_view
 from ui.server import limits
@@ -48,12 +49,15 @@ def _sweep_section() -> None:
         st.info(t("risks.privacy.no_sweep", command=privacy_view.SWEEP_COMMAND))
         return
     left, right = st.columns(2)
-    with left:
-        st.markdown(t("risks.privacy.quality_title", n=sweep["quality"]["train_digits"], steps=sweep["quality"]["steps"]))
-        st.vega_lite_chart(privacy_view.quality_spec(sweep, tr), width="stretch")
-    with right:
-        st.markdown(t("risks.privacy.auc_title", n=sweep["membership"]["subset"], steps=sweep["membership"]["steps"]))
-        st.vega_lite_chart(privacy_view.auc_spec(sweep, tr), width="stretch")
+    quality_title = t("risks.privacy.quality_title", n=sweep["quality"]["train_digits"], steps=sweep["quality"]["steps"])
+    auc_title = t("risks.privacy.auc_title", n=sweep["membership"]["subset"], steps=sweep["membership"]["steps"])
+    with chart_area("risks_privacy_sweep_charts"):  # one "Show as table" for both charts
+        with left:
+            st.markdown(quality_title)
+            vega_lite_chart(None, privacy_view.quality_spec(sweep, tr), width="stretch", title=quality_title)
+        with right:
+            st.markdown(auc_title)
+            vega_lite_chart(None, privacy_view.auc_spec(sweep, tr), width="stretch", title=auc_title)
     sentence = privacy_view.sweep_sentence(sweep, tr)
     if sentence:
         with st.container(key="risks_privacy_sentence"):
@@ -137,8 +141,9 @@ def _live_body() -> None:
     if state.history:
         left, right = st.columns(2)
         epsilon_spec, loss_spec = privacy_view.live_specs(state.history, translator(), delta=config.delta)
-        left.vega_lite_chart(epsilon_spec, width="stretch")
-        right.vega_lite_chart(loss_spec, width="stretch")
+        with chart_area("risks_privacy_live_charts"):
+            vega_lite_chart(None, epsilon_spec, where=left, width="stretch")
+            vega_lite_chart(None, loss_spec, where=right, width="stretch")
     if was_running and not state.running:
         st.rerun()  # stop the timer: redraw the page with a still fragment
 
@@ -150,7 +155,7 @@ def _live_section() -> None:
     busy = state is not None and state.running
     c1, c2, c3, c4, c5 = st.columns(5)
     target = c1.radio(t("risks.privacy.target"), DP_TARGETS, format_func=lambda k: t(f"risks.privacy.target_{k}"),
-                      key="risks_privacy_target", disabled=busy)
+                      key="risks_privacy_target", disabled=busy, help=t("risks.privacy.target_help"))
     sigma = c2.number_input(t("risks.privacy.sigma"), min_value=0.0, max_value=100.0, value=1.0, step=0.25,
                             key="risks_privacy_sigma", disabled=busy, help=t("risks.privacy.sigma_help"))
     clip = c3.number_input(t("risks.privacy.clip"), min_value=0.0, max_value=1e6, value=1.0, step=0.5,
@@ -158,13 +163,14 @@ def _live_section() -> None:
     size = c4.selectbox(t("risks.privacy.train_size"), TRAIN_SIZES, format_func=lambda n: f"{n:,}",
                         key="risks_privacy_size", disabled=busy, help=t("risks.privacy.train_size_help"))
     steps = c5.number_input(t("risks.privacy.steps"), min_value=1, max_value=5000, value=300, step=100,
-                            key="risks_privacy_steps", disabled=busy)
+                            key="risks_privacy_steps", disabled=busy, help=t("risks.privacy.steps_help"))
     if busy:
         if st.button(t("risks.privacy.stop"), key="risks_privacy_stop"):
             state.running = False
             limits.stop_training()
             st.rerun()
-    elif st.button(t("risks.privacy.start"), type="primary", key="risks_privacy_start"):
+    elif st.button(t("risks.privacy.start"), type="primary", key="risks_privacy_start",
+                       help=t("risks.privacy.start_help")):
         _start(target, sigma, clip, int(size), int(steps))
         st.rerun()
     error = st.session_state.get(ERROR)
