@@ -151,7 +151,7 @@ st.page_link("pages/lessons.py", label=t("concepts.to_lessons"), icon=":material
 st.header(t("concepts.diff_heading"))
 st.markdown(t("concepts.diff_text"))
 denoiser, denoiser_name = view.diffusion_model()
-diff = view.diffusion_numbers(denoiser, seed) if denoiser is not None else None
+diff = view.diffusion_numbers(denoiser, seed, shipped=denoiser_name == "ddpm") if denoiser is not None else None
 middle = diff.levels[3] if diff is not None else None  # t = T/2
 values = {"loss": middle.eps_loss} if middle is not None else None
 render_mermaid(diffusion_diagram(values=values, labels=diffusion_labels(t)), height=300, key="concepts_diff_diagram",

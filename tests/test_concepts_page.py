@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from aigc_core import readouts
 from aigc_core.evaluation import PRETRAINED_DIR
+from aigc_core.models.unet import UNet, UNetConfig
 from apptest_app import app_test
+from ui.concepts import view
 from ui.concepts.view import BATCH, gan_numbers, vae_numbers
 
 pytestmark = [
@@ -51,7 +55,7 @@ def test_formulas_with_live_numbers_from_the_loaded_models():
     assert gan.batch == BATCH == len(real)
     assert "⟦" not in _texts(at)
     assert len(at.get("vega_lite_chart")) >= 3  # G-loss curves, JS vs W, KL per dimension
-    assert len(at.dataframe) == 1  # the reparameterisation worked through
+    assert len(_tables_with(at, "z = μ + σ·ε")) == 1  # the reparameterisation worked through
 
 
 def test_new_batch_models_and_sliders_change_the_numbers():
@@ -82,21 +86,42 @@ def test_chinese_page():
     assert "reconstruction" not in text and "saturating" not in text  # the words inside the formulas too
 
 
+def _tables_with(at: AppTest, column: str) -> list:
+    """The page's tables that have this column (the page holds several: reparameterisation, diffusion, detector)."""
+    return [frame.value for frame in at.dataframe if column in frame.value.columns]
+
+
 def test_diffusion_section_formulas_then_numbers_from_the_sessions_denoiser():
     at = _page()
     texts = _texts(at)
     assert "Diffusion: learn to remove noise" in texts and r"\bar\alpha_t" in texts  # the formulas are always there
     if "ddpm" not in [p.name for p in PRETRAINED_DIR.iterdir()]:
         assert any("No diffusion model is loaded yet" in str(i.value) for i in at.info)
-        assert len(at.dataframe) == 1  # only the VAE's reparameterisation table
+        assert not _tables_with(at, "t")  # no diffusion table yet (the VAE's and the detector's are there)
     at.switch_page("pages/train.py").run()
     at.segmented_control(key="train_family").set_value("diffusion").run()
     at.select_slider(key="train_diffusion_steps").set_value(5).run()
     at.button(key="train_btn_step").click().run()
     at.switch_page("pages/concepts.py").run()
     assert not at.exception, at.exception
-    table = at.dataframe[-1].value
+    (table,) = _tables_with(at, "t")
     assert list(table["t"]) == [10, 100, 250, 500, 750, 1000]
     measured, formula = table.iloc[:, 3], table.iloc[:, 4]  # the spread of x_t, measured and from the closed form
     assert ((measured - formula).abs() < 0.05 * formula).all()
     assert "On this batch: at t = 100" in _texts(at)
+
+
+def test_the_shipped_denoisers_readout_is_computed_once_per_batch_and_equals_a_fresh_one(monkeypatch):
+    """Concepts & Math caches the shipped ddpm's numbers (ui.server.warm computes the first batch's ahead)."""
+    model = UNet(UNetConfig(channels=(8, 16), time_dim=16, groups=4), seed=1).eval()
+    loads = []
+    monkeypatch.setattr(view, "available_pretrained", lambda: ["ddpm"])
+    monkeypatch.setattr(view, "try_pretrained", lambda name: (loads.append(name) or SimpleNamespace(model=model), None))
+    view.shipped_diffusion_numbers.clear()
+    try:
+        first = view.diffusion_numbers(model, 3, shipped=True)
+        assert view.diffusion_numbers(model, 3, shipped=True) == first
+        assert loads == ["ddpm"]  # one readout for that batch, shared
+        assert first == view.diffusion_numbers(model, 3)  # the same numbers as computed afresh
+    finally:
+        view.shipped_diffusion_numbers.clear()

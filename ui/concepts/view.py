@@ -48,8 +48,11 @@ def vae_numbers(name: str, seed: int) -> VAEReadout | None:
     return readouts.vae_readout(checkpoint.model, real, seed=seed)
 
 
+FIRST_BATCH_SEED = 0  # a session's first batch (ui.server.warm computes the shipped denoiser's readout for it)
+
+
 def batch_seed() -> int:
-    return int(st.session_state.setdefault(SEED_STATE, 0))
+    return int(st.session_state.setdefault(SEED_STATE, FIRST_BATCH_SEED))
 
 
 def _new_batch() -> None:
@@ -127,9 +130,25 @@ def diffusion_model() -> tuple[object | None, str | None]:
     return None, None
 
 
-def diffusion_numbers(model: object, seed: int) -> DiffusionReadout:
-    """The forward process and the denoiser's guesses on a seeded test batch (computed each time: the session's
-    model changes while it trains; six U-Net passes over 64 digits take a fraction of a second)."""
+def diffusion_numbers(model: object, seed: int, *, shipped: bool = False) -> DiffusionReadout:
+    """The forward process and the denoiser's guesses on a seeded test batch: cached for the shipped `ddpm` (it
+    never changes), computed each time for the session's model (it changes while it trains)."""
+    if shipped:
+        cached = shipped_diffusion_numbers(seed)
+        if cached is not None:
+            return cached
+    return _diffusion_readout(model, seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def shipped_diffusion_numbers(seed: int) -> DiffusionReadout | None:
+    """The shipped `ddpm`'s readout for a batch seed (shared by every session; six U-Net passes over 64 digits cost
+    about a second on 2 busy cores, most of this page's first visit)."""
+    checkpoint, _ = try_pretrained("ddpm") if "ddpm" in available_pretrained() else (None, None)
+    return _diffusion_readout(checkpoint.model, seed) if checkpoint is not None else None
+
+
+def _diffusion_readout(model: object, seed: int) -> DiffusionReadout:
     real, labels = readouts.real_batch(DIFFUSION_BATCH, seed, "signed")
     return readouts.diffusion_readout(model, real, torch.as_tensor(labels, dtype=torch.long), seed=seed)
 

@@ -82,6 +82,10 @@ def other_pages() -> None:
         checkpoint, _ = try_pretrained(name)
         if checkpoint is not None and checkpoint.family == "vae":  # the Latent Explorer's map of each shipped VAE
             pretrained_encoding(name)
+    # Deferred, as above. Concepts & Math's first batch for the shipped denoiser (None when there is none).
+    from ui.concepts.view import FIRST_BATCH_SEED, shipped_diffusion_numbers
+
+    shipped_diffusion_numbers(FIRST_BATCH_SEED)
 
 
 def after_home() -> None:
