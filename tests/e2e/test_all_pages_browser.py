@@ -83,7 +83,7 @@ def test_page_opens_cleanly(page, app_url, screenshot, name, path, button, group
     wait_for_app(page)
     page.locator('[data-testid="stMain"] h1').first.wait_for()
     if button:
-        page.locator(f".st-key-{button} button").click()
+        page.locator(f".st-key-{button} button").first.click()
     counts = _wait_for_pictures(page, groups)
     wait_for_app(page)
     page.wait_for_timeout(500)  # let the last redraw settle before the picture is taken

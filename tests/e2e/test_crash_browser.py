@@ -52,7 +52,7 @@ def test_a_killed_server_gives_every_tab_its_model_back(browser, tmp_path):
                     wait_for_app(tab)
                 tab.goto(f"{server.url}/train?{TABS[name]}")
                 wait_for_app(tab)
-                tab.locator(".st-key-train_btn_start button").click()
+                tab.locator(".st-key-train_btn_start button").first.click()
             for tab in tabs.values():
                 _wait_step_above(tab, 0)
                 tab.wait_for_function("() => location.search.includes('run=')")
@@ -88,7 +88,7 @@ def test_a_killed_server_gives_every_tab_its_model_back(browser, tmp_path):
                 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
                 tab.screenshot(path=str(SCREENSHOTS / f"crash_restored_{name}_en.png"), full_page=True)
             tab = tabs["a"]
-            tab.locator(".st-key-train_btn_start button").click()  # and it trains on from there
+            tab.locator(".st-key-train_btn_start button").first.click()  # and it trains on from there
             _wait_step_above(tab, _step(tab))
     finally:
         for context in contexts:

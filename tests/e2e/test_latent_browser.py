@@ -107,7 +107,7 @@ def test_run_a_lesson_to_its_verdict(page, app_url, screenshot):
     wait_for_app(page)
     page.locator(".st-key-lessons_pick").get_by_text("Divergence from a too-large learning rate").click()
     wait_for_app(page)
-    page.locator(".st-key-lessons_run_btn button").click()
+    page.locator(".st-key-lessons_run_btn button").first.click()
     page.locator(".st-key-lessons_verdict").wait_for(timeout=LESSON_MS)
     wait_for_app(page)
     text = page.locator(".st-key-lessons_verdict").inner_text()

@@ -98,7 +98,7 @@ def test_ten_sessions_train_at_once_without_cross_talk(browser, load_server):
             page.goto(f"{url}/train?seed={seed}")
         for page in pages:
             wait_for_app(page)
-            page.locator(".st-key-train_btn_start button").click()
+            page.locator(".st-key-train_btn_start button").first.click()
         for page in pages:
             _wait_step_above(page, 0, PROGRESS_MS)
         time.sleep(TRAIN_SECONDS)
@@ -109,7 +109,7 @@ def test_ten_sessions_train_at_once_without_cross_talk(browser, load_server):
         contexts.append(extra_context)
         extra.goto(f"{url}/train")
         wait_for_app(extra)
-        extra.locator(".st-key-train_btn_start button").click()
+        extra.locator(".st-key-train_btn_start button").first.click()
         extra.get_by_text("trainings running at once").wait_for(timeout=PROGRESS_MS)
         wait_for_app(extra)
         assert _step(extra) == 0
@@ -123,7 +123,7 @@ def test_ten_sessions_train_at_once_without_cross_talk(browser, load_server):
 
         # Pausing one session stops only that one.
         first, second = pages[0], pages[1]
-        first.locator(".st-key-train_btn_start button").click()
+        first.locator(".st-key-train_btn_start button").first.click()
         first.get_by_role("button", name="Start").wait_for(timeout=PROGRESS_MS)
         wait_for_app(first)
         # A slice that was under way when Pause was clicked can still land after the button turns to Start: with

@@ -33,7 +33,7 @@ def _wait_token(page) -> str:
 
 def test_reload_keeps_the_model_and_a_second_tab_gets_its_own(page, app_url, screenshot):
     _open_train(page, app_url)
-    page.locator(".st-key-train_btn_start button").click()
+    page.locator(".st-key-train_btn_start button").first.click()
     before = _wait_step_above(page, 3)
     url = _wait_token(page)  # the tab's token, so that a reload can find its model
 
@@ -43,7 +43,7 @@ def test_reload_keeps_the_model_and_a_second_tab_gets_its_own(page, app_url, scr
     restored = _step(page)
     assert restored >= before  # nothing lost: the count goes on from where it was
     screenshot("train_after_reload_en")
-    page.locator(".st-key-train_btn_start button").click()  # paused after the reload: Start goes on
+    page.locator(".st-key-train_btn_start button").first.click()  # paused after the reload: Start goes on
     _wait_step_above(page, restored)
 
     assert _wait_token(page) == url  # the same token after the reload
@@ -62,7 +62,7 @@ def test_reload_keeps_the_model_and_a_second_tab_gets_its_own(page, app_url, scr
 def test_a_reload_on_another_page_keeps_the_train_run(page, app_url):
     """The token follows the tab to the other pages, so a reload there finds the Train run too."""
     _open_train(page, app_url)
-    page.locator(".st-key-train_btn_start button").click()
+    page.locator(".st-key-train_btn_start button").first.click()
     before = _wait_step_above(page, 3)
     token = _wait_token(page).split("run=")[1].split("&")[0]
     page.locator(MENU_LINKS).filter(has_text="Latent Explorer").click()
@@ -71,7 +71,7 @@ def test_a_reload_on_another_page_keeps_the_train_run(page, app_url):
     wait_for_app(page)
     page.get_by_text("your model is still here").wait_for()
     page.locator('[data-testid="stMain"] [data-testid="stPageLink"] a').filter(has_text="Train").click()
-    page.locator(".st-key-train_btn_start button").wait_for()
+    page.locator(".st-key-train_btn_start button").first.wait_for()
     page.wait_for_function("() => location.pathname.endsWith('/train')")
     assert _step(page) >= before  # the same run, paused where it was
     assert token in _wait_token(page)

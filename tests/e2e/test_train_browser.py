@@ -16,7 +16,7 @@ def _open_train(page, app_url: str, lang: str = "en") -> None:
     wait_for_app(page)
     page.goto(f"{app_url}/train" + ("" if lang == "en" else f"?lang={lang}"))
     wait_for_app(page)
-    page.locator(".st-key-train_btn_start button").wait_for()
+    page.locator(".st-key-train_btn_start button").first.wait_for()
 
 
 def _click(page, key: str) -> None:
@@ -61,7 +61,7 @@ def test_train_live_start_pause(page, app_url, screenshot):
     _open_train(page, app_url)
     assert _step(page) == 0
     screenshot("train_ready_en")
-    page.locator(".st-key-train_btn_start button").click()
+    page.locator(".st-key-train_btn_start button").first.click()
     first = _wait_step_above(page, 0)
     second = _wait_step_above(page, first)  # still rising: slices keep coming without any click
     assert second > first
@@ -87,8 +87,8 @@ def test_train_live_start_pause(page, app_url, screenshot):
     assert diagram.locator("svg").count() == 1
     _wait_step_above(page, second + 20)  # let the samples take shape a little for the screenshot
     screenshot("train_running_en")
-    page.locator(".st-key-train_btn_start button").click()  # Pause
-    page.locator(".st-key-train_btn_start button", has_text="Start").wait_for()
+    page.locator(".st-key-train_btn_start button").first.click()  # Pause
+    page.locator(".st-key-train_btn_start button", has_text="Start").first.wait_for()
     wait_for_app(page)
     paused = _step(page)
     page.wait_for_timeout(2000)
@@ -169,7 +169,7 @@ def test_divergence_then_a_vae(page, app_url, screenshot):
     page.get_by_text("Training stopped").wait_for(timeout=LIVE_TIMEOUT_MS)
     wait_for_app(page)
     assert page.get_by_text("learning rate 10 times smaller").count() == 1
-    page.locator(".st-key-train_btn_start button", has_text="Start").wait_for()  # paused, not crashed
+    page.locator(".st-key-train_btn_start button", has_text="Start").first.wait_for()  # paused, not crashed
     _wait_for_charts(page, 3)  # the loss, D-output and gradient charts, drawn (not grey placeholders)
     screenshot("train_diverged_en")
     _assert_clean(page)
@@ -185,6 +185,6 @@ def test_divergence_then_a_vae(page, app_url, screenshot):
     page.get_by_text("Input and reconstruction").wait_for()
     screenshot("train_vae_en")
     page.get_by_role("tab", name="Save and load").click()
-    page.get_by_text("Model checkpoint (.zip)").wait_for()
+    page.get_by_role("button", name="Model checkpoint (.zip)").wait_for()
     screenshot("train_export_en")
     _assert_clean(page)
