@@ -34,7 +34,7 @@ def walk(page, url: str, screenshot: Callable[[str], Path]) -> None:
 
     page.get_by_role("tab", name="Differential privacy").click()
     expect(page.locator(".st-key-risks_privacy_sentence")).to_contain_text("differentially private")
-    steps = page.get_by_label("Steps")
+    steps = page.get_by_role("spinbutton", name="Steps")  # not the charts' alt texts, not the help button
     steps.fill("40")
     steps.press("Enter")
     wait_for_app(page)
