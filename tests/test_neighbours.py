@@ -31,11 +31,19 @@ def _brute(rows: torch.Tensor, queries: torch.Tensor, k: int) -> tuple[torch.Ten
     return torch.gather(d, 1, order), order
 
 
+def test_the_matrix_product_equals_brute_force_on_digits(index, train_rows):
+    queries = flatten_images(load_mnist("test").images[:40])
+    found = index.search(queries, 5)
+    distances, indices = _brute(train_rows, queries, 5)
+    assert torch.equal(found.indices, indices)
+    assert torch.allclose(found.distances.double(), distances, atol=1e-3)
+
+
 @pytest.mark.parametrize("k", [1, 5])
 @pytest.mark.parametrize("candidates", [16, 256])
 def test_the_bounded_search_equals_brute_force_on_digits(index, train_rows, k, candidates):
     queries = flatten_images(load_mnist("test").images[:40])
-    found = index.search(queries, k, candidates=candidates)
+    found = index.search(queries, k, bounded=True, candidates=candidates)
     distances, indices = _brute(train_rows, queries, k)
     assert torch.equal(found.indices, indices)
     assert torch.allclose(found.distances.double(), distances, atol=1e-4)
@@ -45,7 +53,7 @@ def test_the_bounded_search_equals_brute_force_on_digits(index, train_rows, k, c
 def test_few_candidates_fall_back_and_stay_exact(index, train_rows):
     """With 16 candidates the bound cannot settle every query: those are searched in full, never guessed."""
     queries = flatten_images(load_mnist("test").images[:40])
-    found = index.search(queries, 5, candidates=16)
+    found = index.search(queries, 5, bounded=True, candidates=16)
     assert found.exact_fallbacks > 0
     assert torch.equal(found.indices, _brute(train_rows, queries, 5)[1])
 
@@ -61,8 +69,10 @@ def test_random_points_agree_with_brute_force_in_any_dimension():
     generator = torch.Generator().manual_seed(0)
     rows = torch.randn(3000, 20, generator=generator)
     queries = torch.randn(30, 20, generator=generator)
-    found = NeighbourIndex(rows, projection_dim=8).search(queries, 3, candidates=64)
-    assert torch.equal(found.indices, _brute(rows, queries, 3)[1])
+    index = NeighbourIndex(rows, projection_dim=8)
+    for bounded in (False, True):
+        found = index.search(queries, 3, bounded=bounded, candidates=64)
+        assert torch.equal(found.indices, _brute(rows, queries, 3)[1])
 
 
 def test_bad_queries_and_indexes_get_clear_errors(index):
