@@ -223,7 +223,7 @@ MAX_SAMPLES = 10_000  # a 100 x 100 grid; larger is a typo, and `--n 100000000` 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m aigc_core", description="AIGC Lab: train and evaluate GANs/VAEs.")
+    parser = argparse.ArgumentParser(prog="python -m aigc_core", description="AIGC Lab: train and evaluate GANs, VAEs and diffusion models.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("presets", help="list the named recipes").set_defaults(func=cmd_presets)
 
