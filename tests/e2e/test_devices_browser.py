@@ -27,7 +27,7 @@ PAGES = [
     ("home", "", None, '[data-testid="stMain"] img'),
     ("train", "train", "train_btn_start", ".st-key-train_btn_start button"),
     ("latent", "latent", None, '[data-testid="stMain"] img'),
-    ("denoise", "denoise", None, '[data-testid="stMain"] img'),
+    ("denoise", "denoise", None, '[data-testid="stMain"] h1'),  # its pictures need a diffusion model
     ("concepts", "concepts", None, '[data-testid="stMain"] h2'),
     ("lessons", "lessons", "lessons_run_btn", ".st-key-lessons_run_btn button"),
     ("playground", "playground", "pg_play_button", '[data-testid="stVegaLiteChart"] canvas'),
