@@ -13,7 +13,20 @@ import pytest
 from aigc_core.cli import _jsonable as _plain  # the CLI's own config -> JSON, as written into config.json
 from aigc_core.presets import get_preset
 
-FOLDERS = sorted(p.parent for p in (Path(__file__).resolve().parent.parent / "pretrained").glob("*/config.json"))
+ALL_FOLDERS = sorted(p.parent for p in (Path(__file__).resolve().parent.parent / "pretrained").glob("*/config.json"))
+
+
+def _command(folder: Path) -> str:
+    return json.loads((folder / "config.json").read_text())["provenance"]["command"]
+
+
+# Folders made by `train --model <preset>`; the detector is made by `train-detector`, from its own config.
+FOLDERS = [folder for folder in ALL_FOLDERS if _command(folder).startswith("python -m aigc_core train ")]
+
+
+@pytest.mark.parametrize("folder", ALL_FOLDERS, ids=[f.name for f in ALL_FOLDERS])
+def test_every_pretrained_folder_names_the_command_that_made_it(folder):
+    assert _command(folder).split(" --")[0] in {"python -m aigc_core train", "python -m aigc_core train-detector"}
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
