@@ -10,7 +10,8 @@ import time
 
 from PIL import Image
 
-from e2e_support import MENU_LINKS, foreign_requests, wait_for_app
+from e2e_support import MENU_LINKS, wait_for_app
+from test_train_browser import _assert_clean  # the Train page's own 'nothing went wrong' check
 
 LIVE_TIMEOUT_MS = 120_000  # the machine running the tests may be busy: wait for progress, not for a speed
 
@@ -41,13 +42,6 @@ def _download_gif(page, container) -> tuple[Image.Image, str]:
     gif = Image.open(io.BytesIO(data))
     assert gif.format == "GIF"
     return gif, download.suggested_filename
-
-
-def _assert_clean(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0
-    assert "⟦" not in page.locator('[data-testid="stApp"]').inner_text()
-    assert not foreign_requests(page), foreign_requests(page)
-    assert not page.console_errors, page.console_errors
 
 
 def test_train_page_downloads_the_training_as_gif(page, app_url, screenshot):
