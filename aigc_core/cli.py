@@ -56,7 +56,8 @@ def _metrics_for(model: torch.nn.Module, samples: int = 10_000, sampling: dict |
     if isinstance(model, Classifier):
         return {"accuracy": evaluation.classifier_accuracy(model)}
     if isinstance(model, VAE):
-        return evaluation.vae_test_loss(model)
+        samples_metrics = evaluation.evaluate_vae_samples(model, evaluation.load_classifier(), samples=samples)
+        return {**evaluation.vae_test_loss(model), **samples_metrics}
     if isinstance(model, GAN) and not isinstance(model.config, ToyGANConfig):  # 2-D toy GANs have no image metrics
         return evaluation.evaluate_gan(model, evaluation.load_classifier(), samples=samples)
     return {}
@@ -109,7 +110,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             quick = evaluation.evaluate_gan(
                 trainer.model, evaluation.load_classifier(), samples=2000, generator=trainer.sampling_generator()
             )
-            print(f"\n  step {done}: score {quick['classifier_score']:.2f} fid {quick['fid']:.2f} "
+            accuracy = f" accuracy {quick['conditional_accuracy']:.3f}" if "conditional_accuracy" in quick else ""
+            print(f"\n  step {done}: score {quick['classifier_score']:.2f} fid {quick['fid']:.2f}{accuracy} "
                   f"counts {quick['class_counts']}", file=sys.stderr)
         if args.save_every and done % args.save_every == 0 and done < steps:
             save(done)

@@ -334,7 +334,7 @@ def evaluate_diffusion(
                        steps=steps, eta=eta, guidance=guidance, generator=generator)
         seconds += time.perf_counter() - start
         images.append(pixels.signed_to_unit(out))
-    result = evaluation.score_images(torch.cat(images), classifier)
+    result = evaluation.score_images(torch.cat(images), classifier, labels)
     result.update(
         sampler=sampler, steps=steps, eta=eta, guidance=guidance if conditional else 0.0,
         seconds_per_64=round(seconds * 64 / samples, 4), threads=torch.get_num_threads(),

@@ -4,9 +4,12 @@
 is made of six public phase methods (begin_* -> generate_fake -> discriminate -> compute_loss -> compute_gradients
 -> apply_update) that the slow-motion mode (`aigc_core.slowmo`) calls one at a time.
 Every call returns a `GANStats` record of plain floats; nothing is printed or drawn here.
+A class-conditional GAN (`GAN.conditional`) trains on labelled batches: D scores each real digit with its own label
+and each fake with the label G was asked for (uniform over the classes).
 """
 
 import copy
+import functools
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -17,10 +20,13 @@ import torch
 from . import losses, seeds
 from .errors import ConfigError
 from .guard import DivergenceGuard
+from .models.conditional import check_labels, cycle_labels, row_labels
 from .models.gan import GAN, MinibatchStd
 from .optim import OptimizerConfig, apply_settings, build_optimizer, clip_and_measure, cosine_lr
 
 FIXED_NOISE_SIZE = 64
+GRID_COLUMNS = 8
+CONDITIONAL_COLUMNS = 6  # a conditional model's progress grid: one row per class, this many samples each
 MAX_BATCH = 4096
 MAX_D_STEPS = 50  # k, D updates per G update: beyond this a live run barely moves G
 
@@ -97,6 +103,8 @@ class UpdatePass:
     measure_d_fake: bool = True
     r1: bool = False  # whether this D update carries the R1 penalty (decided once, at phase 1)
     z: torch.Tensor | None = None  # (B, z_dim)
+    y_real: torch.Tensor | None = None  # (B,) the real batch's labels (conditional GAN, D's update only)
+    y_fake: torch.Tensor | None = None  # (B,) the labels G is asked to draw (conditional GAN)
     real: torch.Tensor | None = None  # (B, ...) real batch (D's update only)
     fake: torch.Tensor | None = None  # G(z), (B, ...)
     scores: torch.Tensor | None = None  # D's raw scores on cat([real, fake]) when it scored both in one pass
@@ -125,7 +133,14 @@ class GANTrainer:
         self.source = source
         self.config = config
         self.rng = torch.Generator().manual_seed(config.seed)
-        self.fixed_z = model.sample_noise(FIXED_NOISE_SIZE, seeds.generator(config.seed, "fixed_noise"), self.device)
+        self.conditional = model.conditional
+        if self.conditional and not hasattr(source, "batch_with_labels"):
+            raise ConfigError("A class-conditional GAN needs labelled data (a source with batch_with_labels).")
+        grid = model.num_classes * CONDITIONAL_COLUMNS if self.conditional else FIXED_NOISE_SIZE
+        self.grid_columns = CONDITIONAL_COLUMNS if self.conditional else GRID_COLUMNS
+        self.fixed_z = model.sample_noise(grid, seeds.generator(config.seed, "fixed_noise"), self.device)
+        # One row per digit, so the grid reads as "this row was asked for a 7".
+        self.fixed_labels = row_labels(model.num_classes, CONDITIONAL_COLUMNS, self.device) if self.conditional else None
         self.optimizers = {
             "g": build_optimizer(model.generator.parameters(), config.g_optim),
             "d": build_optimizer(model.discriminator.parameters(), config.d_optim),
@@ -178,22 +193,40 @@ class GANTrainer:
     def begin_d(self) -> "UpdatePass":
         """Phase 1 (D): draw a real batch x and noise z."""
         cfg, model = self.config, self.model
+        start = time.perf_counter()
+        if self.conditional:
+            real, y_real = self.source.batch_with_labels(cfg.batch_size, self.rng)  # type: ignore[attr-defined]
+            z = model.sample_noise(cfg.batch_size, self.rng, self.device)
+            return UpdatePass("d", start, z=z, real=real.to(self.device), r1=self._r1_due(),
+                              y_real=y_real.to(self.device), y_fake=self._draw_labels(cfg.batch_size))
         real = self.source.batch(cfg.batch_size, self.rng).to(self.device)
         z = model.sample_noise(cfg.batch_size, self.rng, self.device)
-        return UpdatePass("d", time.perf_counter(), z=z, real=real, r1=self._r1_due())
+        return UpdatePass("d", start, z=z, real=real, r1=self._r1_due())
 
     def begin_g(self) -> "UpdatePass":
-        """Phase 1 (G): draw noise z."""
+        """Phase 1 (G): draw noise z (and, for a conditional GAN, the labels to draw)."""
+        start = time.perf_counter()
         z = self.model.sample_noise(self.config.batch_size, self.rng, self.device)
-        return UpdatePass("g", time.perf_counter(), z=z)
+        y = self._draw_labels(self.config.batch_size) if self.conditional else None
+        return UpdatePass("g", start, z=z, y_fake=y)
+
+    def _draw_labels(self, n: int) -> torch.Tensor:
+        """Labels for G, uniform over the classes, from the trainer's seeded stream."""
+        return torch.randint(0, self.model.num_classes, (n,), generator=self.rng).to(self.device)
+
+    def _g(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        return self.model.generator(z) if y is None else self.model.generator(z, y)
+
+    def _d(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        return self.model.discriminator(x) if y is None else self.model.discriminator(x, y)
 
     def generate_fake(self, p: "UpdatePass") -> None:
         """Phase 2: G(z). For D's update G is fixed, so no graph is kept through it."""
         if p.network == "d":
             with torch.no_grad():
-                p.fake = self.model.generator(p.z)
+                p.fake = self._g(p.z, p.y_fake)
         else:
-            p.fake = self.model.generator(p.z)
+            p.fake = self._g(p.z, p.y_fake)
 
     def discriminate(self, p: "UpdatePass") -> None:
         """Phase 3: D's scores on real and fake (D's update) or on fake only (G's update)."""
@@ -202,15 +235,16 @@ class GANTrainer:
             if p.r1:
                 p.real.requires_grad_(True)  # R1 needs ∇ₓD(x) on the real half
             if self._joint_pass_is_fair(len(p.real)):
-                p.scores = discriminator(torch.cat([p.real, p.fake]))  # one pass over (2B, ...)
+                labels = None if p.y_real is None else torch.cat([p.y_real, p.y_fake])
+                p.scores = self._d(torch.cat([p.real, p.fake]), labels)  # one pass over (2B, ...)
                 p.real_scores, p.fake_scores = p.scores[: len(p.real)], p.scores[len(p.real) :]
             else:
-                p.real_scores, p.fake_scores = discriminator(p.real), discriminator(p.fake)
+                p.real_scores, p.fake_scores = self._d(p.real, p.y_real), self._d(p.fake, p.y_fake)
             return
         # Gradients will flow through D into G, but D is not updated: build the graph without D's weights.
         discriminator.requires_grad_(False)
         try:
-            p.fake_scores = discriminator(p.fake)
+            p.fake_scores = self._d(p.fake, p.y_fake)
         finally:
             discriminator.requires_grad_(True)
 
@@ -224,7 +258,9 @@ class GANTrainer:
         if p.network == "d":
             loss = losses.discriminator_loss(cfg.loss, p.real_scores, p.fake_scores, label_smoothing=cfg.label_smoothing)
             if cfg.loss == "wgan_gp":
-                loss = loss + cfg.gp_weight * losses.gradient_penalty(self.model.discriminator, p.real, p.fake, self.rng)
+                # A conditional D is penalised where it scores the mixes, under the real half's labels.
+                critic = self.model.discriminator if p.y_real is None else functools.partial(self._d, y=p.y_real)
+                loss = loss + cfg.gp_weight * losses.gradient_penalty(critic, p.real, p.fake, self.rng)
             if p.r1:
                 loss = loss + 0.5 * cfg.r1_gamma * cfg.r1_every * losses.r1_penalty(p.real_scores, p.real)
             what = "the discriminator loss"
@@ -334,18 +370,29 @@ class GANTrainer:
     def sampling_generator(self) -> torch.nn.Module:
         return self.ema_generator if self.ema_generator is not None else self.model.generator
 
-    def sample(self, z: torch.Tensor | None = None) -> torch.Tensor:
-        """G(z) on the CPU (fixed noise by default), in eval mode, without touching training state."""
-        return generate(self.sampling_generator(), self.fixed_z if z is None else z, self.device)
+    def sample(self, z: torch.Tensor | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """G(z) on the CPU (fixed noise by default), in eval mode, without touching training state. A conditional
+        G draws `labels` (default: the grid's rows with the fixed noise, else 0-9 in turn)."""
+        if self.conditional and labels is None:
+            labels = self.fixed_labels if z is None else cycle_labels(len(z), self.model.num_classes)
+        z = self.fixed_z if z is None else z
+        if labels is not None:
+            if not self.conditional:
+                raise ConfigError("This GAN is unconditional; it takes no class labels.")
+            check_labels(labels, self.model.num_classes, len(z))
+        return generate(self.sampling_generator(), z, self.device, labels)
 
 
-def generate(generator: torch.nn.Module, z: torch.Tensor, device: torch.device | str = "cpu") -> torch.Tensor:
-    """Run a generator in eval mode under inference_mode and return CPU output; restores its mode."""
+def generate(
+    generator: torch.nn.Module, z: torch.Tensor, device: torch.device | str = "cpu", labels: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Run a generator (with class labels for a conditional one) in eval mode under inference_mode and return CPU
+    output; restores its mode."""
     was_training = generator.training
     generator.eval()
     try:
         with torch.inference_mode():
-            out = generator(z.to(device))
+            out = generator(z.to(device)) if labels is None else generator(z.to(device), labels.to(device))
     finally:
         generator.train(was_training)
     return out.float().cpu()

@@ -169,3 +169,18 @@ def mode_coverage(
     hits = nearest[distance <= radius]
     counts = torch.bincount(hits, minlength=c.shape[0]).tolist()
     return sum(count >= min_count for count in counts), counts
+
+
+def conditional_accuracy(probs: torch.Tensor, requested: torch.Tensor, num_classes: int = 10) -> tuple[float, list[float]]:
+    """How often the classifier's top class equals the class the model was asked for: overall, and per requested
+    class (NaN for a class never requested). probs (N, K), requested (N,) integer labels."""
+    p = torch.as_tensor(probs).detach().cpu()
+    asked = torch.as_tensor(requested).reshape(-1).long().cpu()
+    if p.ndim != 2 or len(p) != len(asked) or len(asked) == 0:
+        raise ValueError(f"probs (N, K) and requested (N,) must match; got {tuple(p.shape)} and {tuple(asked.shape)}.")
+    hit = (p.argmax(dim=1) == asked).double()
+    per_class = []
+    for k in range(num_classes):
+        mask = asked == k
+        per_class.append(float(hit[mask].mean()) if mask.any() else float("nan"))
+    return float(hit.mean()), per_class

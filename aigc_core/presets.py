@@ -169,6 +169,36 @@ PRESETS["toy_diffusion"] = Preset(
 )
 
 
+# "Draw me a 7": class-conditional GAN and VAE (models.conditional). The shipped pair are the wide MLP GAN and the
+# MLP VAE with the label fed in; the live pair are the Train page's fast recipes with the label fed in.
+CONDITIONAL_MLP_GAN = replace(STRONG_MLP_GAN, num_classes=10)
+PRESETS["cgan"] = Preset(
+    "cgan", "gan", "mnist", CONDITIONAL_MLP_GAN,
+    GANTrainConfig(
+        loss="non_saturating", batch_size=64, g_optim=_adam(2e-4), d_optim=_adam(2e-4), label_smoothing=0.1,
+        ema=0.999,
+    ),
+    20000, "class-conditional wide MLP GAN: label embedding into G, projection discriminator (Miyato & Koyama)",
+)
+PRESETS["cvae"] = Preset(
+    "cvae", "vae", "mnist", VAEMLPConfig(z_dim=16, hidden=(512, 256), num_classes=10),
+    VAETrainConfig(batch_size=128, optim=_adam(1e-3, 0.9), schedule_steps=20000),
+    20000, "conditional MLP VAE 784+10-512-256-16: one-hot label into encoder and decoder",
+)
+PRESETS["cgan_live"] = Preset(
+    "cgan_live", "gan", "mnist", replace(PRESETS["gan_mlp_live"].model_config, num_classes=10),
+    PRESETS["gan_mlp_live"].train_config,
+    5000, "the mid-size live MLP GAN, class-conditional",
+)
+PRESETS["cvae_live"] = Preset(
+    "cvae_live", "vae", "mnist", VAEMLPConfig(z_dim=16, hidden=(400,), num_classes=10),
+    PRESETS["vae_mlp_fast"].train_config,
+    6000, "the one-minute MLP VAE recipe, conditional",
+)
+LIVE_GAN_PRESETS = (*LIVE_GAN_PRESETS, "cgan_live")
+CONDITIONAL_PRESETS = ("cgan", "cvae", "diffusion")  # the shipped class-conditional models, one per family
+
+
 def get_preset(name: str) -> Preset:
     if name not in PRESETS:
         raise ConfigError(f"Unknown preset {name!r}; choose one of {', '.join(sorted(PRESETS))}.")

@@ -1,5 +1,6 @@
 """Step-wise VAE training: one call to `step()` = one gradient step on the negative ELBO
-(reconstruction + β·KL, Higgins et al., 2017 for β ≠ 1), reported in nats per image."""
+(reconstruction + β·KL, Higgins et al., 2017 for β ≠ 1), reported in nats per image. A conditional VAE
+(`VAE.conditional`) trains on labelled batches: each digit is encoded and decoded with its own label."""
 
 import math
 import time
@@ -11,7 +12,8 @@ import torch
 from . import losses, seeds
 from .errors import ConfigError
 from .guard import DivergenceGuard
-from .gan_trainer import MAX_BATCH, BatchSource
+from .gan_trainer import CONDITIONAL_COLUMNS, GRID_COLUMNS, MAX_BATCH, BatchSource
+from .models.conditional import check_labels, cycle_labels, row_labels
 from .models.vae import VAE
 from .optim import OptimizerConfig, apply_settings, build_optimizer, clip_and_measure, cosine_lr
 
@@ -67,7 +69,13 @@ class VAETrainer:
         self.source = source  # must yield images in [0, 1]
         self.config = config
         self.rng = torch.Generator().manual_seed(config.seed)
-        self.fixed_z = model.sample_noise(FIXED_NOISE_SIZE, seeds.generator(config.seed, "fixed_noise"), self.device)
+        self.conditional = model.conditional
+        if self.conditional and not hasattr(source, "batch_with_labels"):
+            raise ConfigError("A conditional VAE needs labelled data (a source with batch_with_labels).")
+        grid = model.num_classes * CONDITIONAL_COLUMNS if self.conditional else FIXED_NOISE_SIZE
+        self.grid_columns = CONDITIONAL_COLUMNS if self.conditional else GRID_COLUMNS
+        self.fixed_z = model.sample_noise(grid, seeds.generator(config.seed, "fixed_noise"), self.device)
+        self.fixed_labels = row_labels(model.num_classes, CONDITIONAL_COLUMNS, self.device) if self.conditional else None
         self.optimizers = {"vae": build_optimizer(model.parameters(), config.optim)}
         self.iteration = 0
         nan = float("nan")
@@ -85,9 +93,13 @@ class VAETrainer:
     def step(self) -> VAEStats:
         start = time.perf_counter()
         cfg, model = self.config, self.model
-        x = self.source.batch(cfg.batch_size, self.rng).to(self.device)
+        if self.conditional:
+            x, y = self.source.batch_with_labels(cfg.batch_size, self.rng)  # type: ignore[attr-defined]
+            x, y = x.to(self.device), y.to(self.device)
+        else:
+            x, y = self.source.batch(cfg.batch_size, self.rng).to(self.device), None
         eps = torch.randn((cfg.batch_size, model.z_dim), generator=self.rng).to(self.device)
-        x_logits, mu, logvar = model(x, eps)
+        x_logits, mu, logvar = model(x, eps, y)
         recon = losses.reconstruction_loss(x_logits, x, cfg.reconstruction)
         kl = losses.kl_divergence(mu, logvar)
         loss = recon + cfg.beta * kl
@@ -109,18 +121,30 @@ class VAETrainer:
         )
         return self.last
 
-    def sample(self, z: torch.Tensor | None = None) -> torch.Tensor:
-        """Decoded pixel means in [0, 1] on the CPU (fixed noise by default)."""
+    def sample(self, z: torch.Tensor | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Decoded pixel means in [0, 1] on the CPU (fixed noise by default). A conditional VAE decodes `labels`
+        (default: the grid's rows with the fixed noise, else 0-9 in turn)."""
+        if self.conditional and labels is None:
+            labels = self.fixed_labels if z is None else cycle_labels(len(z), self.model.num_classes)
+        z = self.fixed_z if z is None else z
+        if labels is not None:
+            if not self.conditional:
+                raise ConfigError("This VAE is unconditional; it takes no class labels.")
+            check_labels(labels, self.model.num_classes, len(z))
+            labels = labels.to(self.device)
         with torch.inference_mode():
-            out = torch.sigmoid(self.model.decode((self.fixed_z if z is None else z).to(self.device)))
+            out = torch.sigmoid(self.model.decode(z.to(self.device), labels))
         return out.float().cpu()
 
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """x̂ = decode(mu(x)) (the posterior mean, no sampling noise) in [0, 1]."""
-        return reconstruct(self.model, x, self.device)
+    def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """x̂ = decode(mu(x)) (the posterior mean, no sampling noise) in [0, 1]; a conditional VAE needs labels."""
+        return reconstruct(self.model, x, self.device, labels)
 
 
-def reconstruct(model: VAE, x: torch.Tensor, device: torch.device | str = "cpu") -> torch.Tensor:
+def reconstruct(
+    model: VAE, x: torch.Tensor, device: torch.device | str = "cpu", labels: torch.Tensor | None = None
+) -> torch.Tensor:
+    y = None if labels is None else labels.to(device)
     with torch.inference_mode():
-        mu, _ = model.encode(x.to(device))
-        return torch.sigmoid(model.decode(mu)).float().cpu()
+        mu, _ = model.encode(x.to(device), y)
+        return torch.sigmoid(model.decode(mu, y)).float().cpu()

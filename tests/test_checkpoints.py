@@ -170,7 +170,7 @@ CONFIG_EDITS = {
     "model-config-not-object": (lambda m: m.update(model_config=[1, 2]), r"'model_config' in config\.json must be an object"),
     "config-field-unknown": (lambda m: m["model_config"].update(dropout=0.5), r"Config for vae_mlp has unknown fields: \['dropout'\]"),
     "config-value-wrong": (lambda m: m["model_config"].update(z_dim="twenty"), r"Cannot build a vae_mlp model from this config"),
-    "config-wrong-architecture": (lambda m: m.update(architecture="classifier"), r"unknown fields: \['hidden', 'z_dim'\]"),
+    "config-wrong-architecture": (lambda m: m.update(architecture="classifier"), r"unknown fields: \['hidden', 'num_classes', 'z_dim'\]"),
     "config-shape-mismatch": (lambda m: m["model_config"].update(z_dim=9), r"Weight 'to_stats\.(weight|bias)' has shape \(16(, 16)?,?\), but this vae_mlp config needs \(18(, 16)?,?\)"),
 }
 

@@ -40,10 +40,13 @@ def _forward_values(model: torch.nn.Module) -> int:
                for m in model.modules() if not list(m.children())]
     model.eval()
     with torch.no_grad():
+        y = torch.zeros(2, dtype=torch.long) if getattr(model, "conditional", False) else None  # the label's path too
         if isinstance(model, GAN):
-            model.discriminator(model.generator(torch.zeros(2, model.config.z_dim)))
+            g, d = model.generator, model.discriminator
+            fake = g(torch.zeros(2, model.config.z_dim)) if y is None else g(torch.zeros(2, model.config.z_dim), y)
+            d(fake) if y is None else d(fake, y)
         elif isinstance(model, VAE):
-            model(torch.zeros(2, 1, 28, 28), torch.zeros(2, model.config.z_dim))
+            model(torch.zeros(2, 1, 28, 28), torch.zeros(2, model.config.z_dim), y)
         else:
             model(torch.zeros(2, 1, 28, 28))
     for handle in handles:

@@ -125,9 +125,10 @@ def test_output_shapes(config):
             assert model.discriminator(x).shape == (batch, 1)
         elif family == "vae":
             x = torch.rand(batch, 1, 28, 28, generator=rng)
-            mu, logvar = model.encode(x)
+            y = torch.arange(batch) if model.conditional else None  # a conditional VAE encodes x with its label
+            mu, logvar = model.encode(x, y)
             assert mu.shape == logvar.shape == (batch, config.z_dim)
-            x_logits, mu2, logvar2 = model(x, torch.randn(batch, config.z_dim, generator=rng))
+            x_logits, mu2, logvar2 = model(x, torch.randn(batch, config.z_dim, generator=rng), y)
             assert x_logits.shape == (batch, 1, 28, 28)
             assert torch.equal(mu, mu2) and torch.equal(logvar, logvar2)
             assert model.decode(model.sample_noise(batch, rng)).shape == (batch, 1, 28, 28)

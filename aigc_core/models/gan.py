@@ -5,6 +5,8 @@ Three families share one container, `GAN`:
   instance of it, see `ARTICLE_GAN`);
 - `DCGANConfig`: transposed-conv G and strided-conv D (Radford et al., 2016) for 28x28;
 - `ToyGANConfig`: small MLPs for 2-D points (the playground).
+With `num_classes` > 0 the MNIST GANs are class-conditional (`models.conditional`): G(z, y) and a projection
+discriminator D(x, y) (Miyato & Koyama, 2018).
 D always returns a raw score (a logit); each loss decides what to do with it. That is the fix for
 the article's sigmoid-then-BCE, which saturates in float32.
 """
@@ -16,6 +18,7 @@ import torch
 from torch import nn
 
 from .common import init_weights, mlp
+from .conditional import ConditionalGenerator, ProjectionDiscriminator, seed_embeddings, split_head
 
 Noise = Literal["gaussian", "uniform"]
 
@@ -28,6 +31,8 @@ class MLPGANConfig:
     slope: float = 0.01
     g_batchnorm: bool = False
     noise: Noise = "gaussian"
+    num_classes: int = 0  # > 0: class-conditional (G(z, y), projection D); 0 = unconditional
+    label_dim: int = 16  # size of the label embedding concatenated to z
 
 
 # The source article's MNIST GAN, shape for shape: G 100-128-128-784 tanh, D 784-128-1, LeakyReLU(0.01).
@@ -46,6 +51,8 @@ class DCGANConfig:
     # D's last feature map gets one extra channel: the spread of its features across small groups of the batch
     # (minibatch standard deviation, Karras et al. 2018). A G that draws too few kinds of digit is easy to spot.
     minibatch_std: bool = False
+    num_classes: int = 0  # > 0: class-conditional (G(z, y), projection D); 0 = unconditional
+    label_dim: int = 16  # size of the label embedding concatenated to z
 
 
 @dataclass(frozen=True)
@@ -92,9 +99,14 @@ class MinibatchStd(nn.Module):
         return torch.cat([x, per_group], dim=1)
 
 
+def _g_inputs(config: "MLPGANConfig | DCGANConfig") -> int:
+    """G's input width: z, plus the label embedding for a conditional GAN."""
+    return config.z_dim + (config.label_dim if config.num_classes > 0 else 0)
+
+
 def _mlp_networks(config: MLPGANConfig) -> tuple[nn.Module, nn.Module]:
     generator = nn.Sequential(
-        mlp((config.z_dim, *config.g_hidden, 784), slope=config.slope, batchnorm=config.g_batchnorm,
+        mlp((_g_inputs(config), *config.g_hidden, 784), slope=config.slope, batchnorm=config.g_batchnorm,
             final_activation=nn.Tanh()),
         _Unflatten((1, 28, 28)),  # (B, 784) -> (B, 1, 28, 28)
     )
@@ -107,7 +119,7 @@ def _dcgan_networks(config: DCGANConfig) -> tuple[nn.Module, nn.Module]:
     w = config.width
     top = 4 * w if config.deep else 2 * w  # G's channels at 7x7
     generator: list[nn.Module] = [
-        nn.Linear(config.z_dim, top * 7 * 7, bias=False),
+        nn.Linear(_g_inputs(config), top * 7 * 7, bias=False),
         _Unflatten((top, 7, 7)),
         nn.BatchNorm2d(top),
         nn.ReLU(),
@@ -166,7 +178,20 @@ class GAN(nn.Module):
         else:
             self.generator, self.discriminator = _mlp_networks(config)
             scheme = "default"
-        init_weights(self, torch.Generator().manual_seed(seed), scheme)
+        if self.num_classes > 0:
+            self.generator = ConditionalGenerator(self.generator, self.num_classes, config.label_dim)
+            self.discriminator = ProjectionDiscriminator(*split_head(self.discriminator), self.num_classes)
+        rng = torch.Generator().manual_seed(seed)
+        init_weights(self, rng, scheme)
+        seed_embeddings(self, rng)
+
+    @property
+    def num_classes(self) -> int:
+        return getattr(self.config, "num_classes", 0)
+
+    @property
+    def conditional(self) -> bool:
+        return self.num_classes > 0
 
     @property
     def z_dim(self) -> int:

@@ -24,6 +24,7 @@ from torch import nn
 
 from ..errors import AigcError, ConfigError
 from .classifier import Classifier
+from .conditional import ConditionalGenerator, ProjectionDiscriminator
 from .gan import GAN, MinibatchStd
 from .registry import architecture_of
 from .vae import VAE
@@ -107,13 +108,24 @@ def activation_count(config: Any) -> int | None:
 
 def _activations(model: nn.Module) -> int | None:
     if isinstance(model, GAN):
-        fake, g_values = _walk(model.generator, (model.config.z_dim,))
-        _, d_values = _walk(model.discriminator, fake)
+        generator, discriminator = model.generator, model.discriminator
+        if isinstance(generator, ConditionalGenerator):  # the label's embedding, then the body on [z; e(y)]
+            label_dim = generator.label_embedding.embedding_dim
+            fake, g_values = _walk(generator.body, (model.config.z_dim + label_dim,))
+            g_values += label_dim
+        else:
+            fake, g_values = _walk(generator, (model.config.z_dim,))
+        if isinstance(discriminator, ProjectionDiscriminator):  # φ(x), ψ(φ) and the label's embedding V_y
+            features, d_values = _walk(discriminator.features, fake)
+            d_values += _walk(discriminator.head, features)[1] + discriminator.label_embedding.embedding_dim
+        else:
+            _, d_values = _walk(discriminator, fake)
         return g_values + d_values
     if isinstance(model, VAE):
-        features, e_values = _walk(model.encoder, (1, 28, 28))
+        c = model.num_classes  # a conditional VAE's encoder sees [x; one_hot(y)], flat, and its decoder [z; one_hot(y)]
+        features, e_values = _walk(model.encoder, (784 + c,) if c else (1, 28, 28))
         _, s_values = _walk(model.to_stats, features)
-        _, d_values = _walk(model.decoder, (model.config.z_dim,))
+        _, d_values = _walk(model.decoder, (model.config.z_dim + c,))
         return e_values + s_values + d_values
     if isinstance(model, Classifier):
         features, b_values = _walk(model.body, (1, 28, 28))
