@@ -38,6 +38,7 @@ PAGES = [
     ("pages/lessons.py", "nav.lessons", ":material/school:", "lessons"),
     ("pages/playground.py", "nav.playground", ":material/scatter_plot:", "playground"),
     ("pages/risks.py", "nav.risks", ":material/shield:", "risks"),
+    ("pages/compare.py", "nav.compare", ":material/compare:", "compare"),
 ]
 
 

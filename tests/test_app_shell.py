@@ -11,7 +11,8 @@ from ui.catalog import LANGUAGES
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ["pages/home.py", "pages/train.py", "pages/latent.py", "pages/denoise.py", "pages/concepts.py",
-         "pages/lessons.py", "pages/playground.py", "pages/risks.py", "pages/diagram_check.py"]
+         "pages/lessons.py", "pages/playground.py", "pages/risks.py", "pages/compare.py",
+         "pages/diagram_check.py"]
 
 
 def _app(lang: str | None = None) -> AppTest:

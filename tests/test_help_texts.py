@@ -46,6 +46,8 @@ WALK: list[tuple[str, str, State | None]] = [
     *[("pages/lessons.py", key, _set("lessons_pick", key)) for key in LESSONS],
     ("pages/risks.py", "default", None),
     ("pages/risks.py", "teacher", {"teacher": "1"}),  # the class scoreboard
+    ("pages/compare.py", "default", None),
+    ("pages/compare.py", "teacher", {"teacher": "1"}),
 ]
 
 

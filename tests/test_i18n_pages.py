@@ -18,7 +18,8 @@ from ui.catalog import LANGUAGES, MISSING_OPEN
 
 # Same files as app.PAGES, plus the hidden diagram self-check if it exists.
 PAGES = ["pages/home.py", "pages/train.py", "pages/latent.py", "pages/denoise.py", "pages/concepts.py",
-         "pages/lessons.py", "pages/playground.py", "pages/risks.py"]
+         "pages/lessons.py", "pages/playground.py", "pages/risks.py",
+         "pages/compare.py"]
 _MARKERS = (MISSING_OPEN, "\\u27e6", "\\u27E6")  # raw, or escaped inside JSON (chart specs, component args)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 

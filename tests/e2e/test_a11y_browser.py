@@ -28,7 +28,8 @@ LIVE_TIMEOUT_MS = 120_000  # the machine may be busy: wait for progress, not for
 
 # name, URL path: every page of the menu (app.PAGES).
 PAGES = [("home", ""), ("train", "train"), ("latent", "latent"), ("denoise", "denoise"), ("concepts", "concepts"),
-         ("lessons", "lessons"), ("playground", "playground"), ("risks", "risks")]
+         ("lessons", "lessons"), ("playground", "playground"), ("risks", "risks"),
+         ("compare", "compare")]
 VARIANTS = {"en": "lang=en", "zh": "lang=zh", "teacher": "lang=en&teacher=1"}  # ui/teacher.py: TEACHER_PARAM
 
 # (rule id, CSS selector that the failing node must match, why). Only findings we cannot fix in our code.

@@ -32,6 +32,7 @@ PAGES = [
     ("lessons", "lessons", "lessons_run_btn", ".st-key-lessons_run_btn button"),
     ("playground", "playground", "pg_play_button", '[data-testid="stVegaLiteChart"] canvas'),
     ("risks", "risks", None, '[data-testid="stMain"] [data-testid="stTabs"]'),
+    ("compare", "compare", None, '[data-testid="stMain"] [data-testid="stTabs"]'),
 ]
 
 # JavaScript: the page's width against the screen's, and anything in the main area (a chart, an image, a table)

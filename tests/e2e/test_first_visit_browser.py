@@ -26,13 +26,14 @@ new MutationObserver(() => {
 }).observe(document, {childList: true, subtree: true, characterData: true});
 """
 RAW_FILE_NAMES = {"app", "diagram check", "home", "train", "latent", "concepts", "lessons", "playground", "denoise",
-                  "risks"}
+                  "risks", "compare"}
 
 
 def _titles(lang: str) -> list[str]:
     with open(ROOT / "locales" / lang / "nav.toml", "rb") as f:
         nav = tomllib.load(f)
-    return [nav[key] for key in ("home", "train", "latent", "denoise", "concepts", "lessons", "playground", "risks")]
+    return [nav[key] for key in ("home", "train", "latent", "denoise", "concepts", "lessons", "playground", "risks",
+                                 "compare")]
 
 
 def _menu_texts(text: str) -> str:
