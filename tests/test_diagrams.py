@@ -164,3 +164,15 @@ def test_bad_phase_and_label_keys_raise():
         phase_index(VAE_PHASES, "d_loss")
     with pytest.raises(ConfigError):
         diffusion_diagram(labels={"generator": "G"})
+
+
+def test_conditional_diagrams_show_the_labels_path_and_light_it_with_its_phase():
+    from aigc_core.diagrams.gan import gan_diagram
+    from aigc_core.diagrams.vae import vae_diagram
+
+    plain, conditional = gan_diagram(phase="g_generate"), gan_diagram(phase="g_generate", conditional=True)
+    assert "label" not in plain
+    assert "label --> generator" in conditional and "label --> discriminator" in conditional
+    assert "class noise,generator,fake,label active" in conditional  # y goes into G with z, in the same phase
+    assert "label --> encoder" in vae_diagram(conditional=True) and "label --> decoder" in vae_diagram(conditional=True)
+    assert ",label active" not in gan_diagram(phase="d_update", conditional=True)  # a phase without it: unlit

@@ -309,3 +309,24 @@ def test_a_saturated_discriminator_is_explained_as_such():
     assert any("discriminator has won outright" in e.value for e in at.error)
     assert "non-saturating G loss" in _texts(at) and "not a number" not in " ".join(e.value for e in at.error)
 
+
+
+@pytest.mark.parametrize("family, preset", [("gan", "cgan_live"), ("vae", "cvae_live")])
+def test_a_conditional_preset_draws_one_row_per_digit_and_the_labels_path(family, preset):
+    at = _train_page()
+    if family != "gan":
+        at.button_group(key="train_family").set_value(family).run()
+    at.selectbox(key=f"train_preset_{family}").set_value(preset).run()
+    assert not at.exception, at.exception
+    if family == "gan":  # a GAN steps D and G on their own buttons
+        _click(at, "train_btn_step_d")
+        _click(at, "train_btn_step_g")
+    else:
+        _click(at, "train_btn_step")
+    run = _run(at)
+    assert run.trainer.conditional and run.trainer.iteration == 1
+    grid = run.grid[2]  # 10 rows (digits 0-9) of 6 samples, 28 px each plus 2 px gaps
+    assert grid.shape[0] > grid.shape[1] and round(grid.shape[0] / 30) == 10 and round(grid.shape[1] / 30) == 6
+    assert "label --> " in run.diagram[2]  # the diagram shows y's path into the networks
+    if family == "vae":
+        assert len(_image_ids(at)) == 2  # reconstructions work: each test digit is encoded with its label

@@ -192,7 +192,8 @@ def slow_motion_panel(
         else:
             st.caption(t("slowmo.next_up", number=slow.next_number, title=phase_title(slow.next_key)))
 
-    source = gan_diagram(phase=current.key if current else None, values=slow.diagram_values, labels=gan_labels(t))
+    source = gan_diagram(phase=current.key if current else None, values=slow.diagram_values, labels=gan_labels(t),
+                         conditional=getattr(trainer, "conditional", False))
     live_mermaid(source, key=f"{key_prefix}_slowmo_diagram", height=diagram_height)
     left, right = st.columns([2, 3])
     with left:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from .render import DATA, LOSS, NET, Edge, Node, Phase, find_phase, format_values, join, merge_labels, render
+from .render import (
+    DATA, LOSS, NET, Edge, Node, Phase, find_phase, format_values, join, merge_labels, render, with_label_input,
+)
 
 
 GAN_LABEL_KEYS: Mapping[str, str] = MappingProxyType(
@@ -26,6 +28,7 @@ GAN_LABEL_KEYS: Mapping[str, str] = MappingProxyType(
         # edge words (live values are appended)
         "grad_d": "gradient",
         "grad_g": "gradient through D",
+        "label": "digit label y",  # a conditional GAN only
     }
 )
 
@@ -103,6 +106,7 @@ def gan_diagram(
     phase: str | None = None,
     values: Mapping[str, float] | None = None,
     labels: Mapping[str, str] | None = None,
+    conditional: bool = False,
 ) -> str:
     """Mermaid `flowchart LR` of the GAN loop.
 
@@ -112,6 +116,8 @@ def gan_diagram(
         "grad_d" / "grad_g" (gradient norms) on the dashed gradient edges into D and G. Other keys are
         ignored, so a trainer's stats record can be passed as it is.
     labels: translated texts for GAN_LABEL_KEYS (missing keys keep the English default).
+    conditional: a class-conditional GAN: the label y goes into G (beside z) and into D (the projection), lit with
+        z -> G and with the scoring edges.
     """
     text = merge_labels(labels, GAN_LABEL_KEYS)
     v = format_values(values)
@@ -126,4 +132,7 @@ def gan_diagram(
     edge_text[5] = d_fake or ""
     edge_text[6] = join(text["grad_d"], f"‖∇‖={v['grad_d']}" if "grad_d" in v else None)
     edge_text[8] = join(text["grad_g"], f"‖∇‖={v['grad_g']}" if "grad_g" in v else None)
-    return render(_GAN_NODES, _GAN_EDGES, node_text, edge_text, find_phase(GAN_PHASES, phase))
+    nodes, edges, lit = _GAN_NODES, _GAN_EDGES, find_phase(GAN_PHASES, phase)
+    if conditional:
+        nodes, edges, lit = with_label_input(nodes, edges, lit, {"generator": 0, "discriminator": 2})
+    return render(nodes, edges, node_text, edge_text, lit)

@@ -57,6 +57,21 @@ _GRADIENT_STYLE = f"stroke:{palette.VERMILLION},stroke-width:1.5px"
 _ACTIVE_EDGE_STYLE = f"stroke:{palette.BLACK},stroke-width:4px"
 
 
+def with_label_input(
+    nodes: tuple[Node, ...], edges: tuple[Edge, ...], phase: Phase | None, targets: Mapping[str, int]
+) -> tuple[tuple[Node, ...], tuple[Edge, ...], Phase | None]:
+    """A class-conditional variant of a loop diagram: a data node "label" with an edge into each network of
+    `targets` (network node id -> the index of the edge whose highlight the label's edge shares, e.g. z -> G).
+    The new edges come after the existing ones, so existing edge indices (and the phases) keep their meaning."""
+    new_edges = tuple(Edge("label", network) for network in targets)
+    first = len(edges)
+    if phase is not None:
+        lit = [first + i for i, partner in enumerate(targets.values()) if partner in phase.edges]
+        if lit:
+            phase = Phase(phase.key, phase.title, phase.caption, (*phase.nodes, "label"), (*phase.edges, *lit))
+    return (*nodes, Node("label", "dataNode", DATA)), (*edges, *new_edges), phase
+
+
 def phase_index(phases: Sequence[Phase], key: str) -> int:
     """Position of the phase with this key (0-based); ConfigError if there is none."""
     for index, phase in enumerate(phases):

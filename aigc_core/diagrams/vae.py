@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from .render import DATA, LOSS, NET, Edge, Node, Phase, find_phase, format_values, merge_labels, render
+from .render import (
+    DATA, LOSS, NET, Edge, Node, Phase, find_phase, format_values, merge_labels, render, with_label_input,
+)
 
 
 VAE_LABEL_KEYS: Mapping[str, str] = MappingProxyType(
@@ -25,6 +27,7 @@ VAE_LABEL_KEYS: Mapping[str, str] = MappingProxyType(
         "kl": "KL to N(0, I)",
         "loss": "loss = reconstruction + KL",
         "grad": "gradient",
+        "label": "digit label y",  # a conditional VAE only
     }
 )
 
@@ -95,11 +98,13 @@ def vae_diagram(
     phase: str | None = None,
     values: Mapping[str, float] | None = None,
     labels: Mapping[str, str] | None = None,
+    conditional: bool = False,
 ) -> str:
     """Mermaid `flowchart LR` of the VAE loop.
 
     values: "recon", "kl", "loss" are shown in their loss nodes (3 significant digits; NaN as "NaN");
     other keys are ignored. labels: translated texts for VAE_LABEL_KEYS. phase: a VAE_PHASES key or None.
+    conditional: a conditional VAE: the label y goes into the encoder (beside x) and the decoder (beside z).
     """
     text = merge_labels(labels, VAE_LABEL_KEYS)
     v = format_values(values)
@@ -108,4 +113,7 @@ def vae_diagram(
         if key in v:
             node_text[key] = f"{text[key]} = {v[key]}"
     edge_text = {14: text["grad"], 15: text["grad"]}
-    return render(_VAE_NODES, _VAE_EDGES, node_text, edge_text, find_phase(VAE_PHASES, phase))
+    nodes, edges, lit = _VAE_NODES, _VAE_EDGES, find_phase(VAE_PHASES, phase)
+    if conditional:
+        nodes, edges, lit = with_label_input(nodes, edges, lit, {"encoder": 0, "decoder": 6})
+    return render(nodes, edges, node_text, edge_text, lit)

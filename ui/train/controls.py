@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import streamlit as st
+import torch
 
 from aigc_core.errors import AigcError, CheckpointError, ConfigError, TrainingDiverged
 from aigc_core.factory import build_trainer
@@ -39,6 +40,7 @@ def new_run(settings: Settings, trainer: Any, origin: str, origin_name: str = ""
     if family == "vae":
         test = mnist("test")
         run.recon_input = to_tensor(test.images[:8], "unit")
+        run.recon_labels = torch.from_numpy(test.labels[:8].astype("int64"))  # a conditional VAE encodes with them
     return run
 
 

@@ -86,6 +86,7 @@ class TrainRun:
     grid: tuple[float, tuple, Any] | None = None  # (when, what it shows: step and sampler settings, uint8 picture)
     _rate_mark: tuple[float, int] | None = None
     recon_input: torch.Tensor | None = None  # VAE: 8 fixed test digits in [0, 1]
+    recon_labels: torch.Tensor | None = None  # their labels (a conditional VAE needs them to encode)
 
     @property
     def family(self) -> str:

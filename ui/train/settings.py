@@ -29,7 +29,8 @@ from ui.train.run import DEFAULT_SLICE, Settings
 
 SAVED = "train_saved_widgets"
 FAMILIES = ("gan", "vae", "diffusion")
-PRESETS = {"gan": (*LIVE_GAN_PRESETS, "gan_mlp"), "vae": ("vae_mlp_z20", "vae_mlp_z2", "vae_conv"),
+PRESETS = {"gan": (*LIVE_GAN_PRESETS, "gan_mlp", "cgan"),
+           "vae": ("vae_mlp_z20", "vae_mlp_z2", "vae_conv", "cvae_live", "cvae"),
            "diffusion": (*LIVE_DIFFUSION_PRESETS, "diffusion")}
 OPTIMIZER_NAMES = {"vae": "v", "diffusion": "n"}  # the optimizer widgets of a one-network family (a GAN has g and d)
 MAX_Z_DIM = 256  # the widest latent code the sidebar and a share link offer

@@ -47,10 +47,13 @@ class RedrawData:
 
 
 def sample_grid(trainer: Any) -> np.ndarray:
-    """The fixed-noise samples as one uint8 picture (8 per row; a conditional denoiser's, a digit per column)."""
+    """The fixed-noise samples as one uint8 picture (8 per row; a conditional GAN's or VAE's, one row per digit; a
+    conditional denoiser's, a digit per column)."""
     samples = trainer.sample()
     if trainer.family in ("gan", "diffusion"):  # both generate in [-1, 1]
         samples = pixels.signed_to_unit(samples)
+    if hasattr(trainer, "grid_columns"):  # GAN and VAE trainers say how their grid is laid out
+        return images.make_grid(samples, nrow=trainer.grid_columns)
     # A class-conditional denoiser draws labels 0, 1, …, 9, 0, …: ten per row puts each digit in its own column.
     return images.make_grid(samples, nrow=10 if getattr(trainer, "conditional", False) else 8)
 
@@ -80,7 +83,8 @@ def _diagram(run: TrainRun, now: float, tr: Translator) -> str:
         names = {"d_real": "d_real", "d_fake": "d_fake", "d_loss": "d_loss", "g_loss": "g_loss",
                  "grad_d": "grad_norm_d", "grad_g": "grad_norm_g"}
         values = {key: last[name] for key, name in names.items() if name in last and not math.isnan(last[name])}
-        source = gan_diagram(phase=phase, values=values, labels=gan_labels(tr))
+        source = gan_diagram(phase=phase, values=values, labels=gan_labels(tr),
+                             conditional=getattr(run.trainer, "conditional", False))
     elif run.family == "diffusion":
         keys = [phase.key for phase in DIFFUSION_PHASES][1:]  # while running: add noise, predict, loss, update, …
         previous = run.diagram[1] if run.diagram is not None else None
@@ -94,7 +98,8 @@ def _diagram(run: TrainRun, now: float, tr: Translator) -> str:
     else:
         phase = "update" if run.last_action else None
         values = {k: last[k] for k in ("recon", "kl", "loss") if k in last and not math.isnan(last[k])}
-        source = vae_diagram(phase=phase, values=values, labels=vae_labels(tr))
+        source = vae_diagram(phase=phase, values=values, labels=vae_labels(tr),
+                             conditional=getattr(run.trainer, "conditional", False))
     run.diagram = (now, phase, source)
     return source
 
@@ -106,7 +111,8 @@ def redraw_data(run: TrainRun, tr: Translator, *, now: float | None = None) -> R
     grid, fresh = _grid(run, now)
     recon = None
     if run.family == "vae" and run.recon_input is not None:
-        recon_images = torch.cat([run.recon_input, trainer.reconstruct(run.recon_input)])
+        labels = run.recon_labels if getattr(trainer, "conditional", False) else None
+        recon_images = torch.cat([run.recon_input, trainer.reconstruct(run.recon_input, labels)])
         recon = images.make_grid(recon_images, nrow=8)
     if fresh and run.snapshots.due(trainer.iteration) and (run.trained or not len(run.snapshots)):
         run.snapshots.add(trainer.iteration, grid)
