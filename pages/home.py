@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.home.draw import home_section
 from ui.home.view import samples_section
 from ui.i18n import t
 from ui.router import through_app
@@ -29,6 +30,8 @@ st.markdown(t("home.intro"))
 # Instant sample grid from the pretrained GAN and VAE, and the device (ui/home/view.py, issue 3).
 # ---------------------------------------------------------------------------------------------------------------
 samples_section()
+# "Draw me a 7": a digit's samples from each shipped conditional model (ui/home/draw.py, issue 20).
+home_section()
 
 st.subheader(t("home.pages_heading"), divider="gray")
 for row in range(0, len(CARDS), 3):

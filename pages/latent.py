@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.i18n import t
+from ui.latent.draw import draw_tab
 from ui.latent.panels import explore_panel, interpolation_panel, traversal_panel
 from ui.latent.sources import SESSION, open_source, source_ids
 from ui.latent.upload import digit_panel
@@ -42,7 +43,8 @@ if not source.pretrained:
     about += " " + t("latent.about_session", step=source.step or 0)
 st.caption(about)
 
-tabs = st.tabs([t("latent.tab_explore"), t("latent.tab_interpolate"), t("latent.tab_traverse"), t("latent.tab_digit")])
+tabs = st.tabs([t("latent.tab_explore"), t("latent.tab_interpolate"), t("latent.tab_traverse"), t("latent.tab_digit"),
+               t("draw.tab")])
 with tabs[0]:
     explore_panel(source)
 with tabs[1]:
@@ -51,3 +53,5 @@ with tabs[2]:
     traversal_panel(source)
 with tabs[3]:
     digit_panel(source)
+with tabs[4]:
+    draw_tab()  # the shipped conditional models (ui/latent/draw.py), whatever model is chosen above

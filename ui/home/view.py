@@ -62,3 +62,6 @@ def warm_samples() -> None:
     """Fill the shared cache with a new session's grids (no Streamlit element: the launcher calls it off-session)."""
     for name, _ in HOME_MODELS:
         _grid(name, FIRST_SEED)
+    from ui.home.draw import warm  # deferred: Home's "Draw me a 7" section and its models
+
+    warm()
