@@ -1,0 +1,90 @@
+"""The "Side by side" tab's words: its table and its conclusion, from `aigc_core.compare` rows and findings.
+
+Pure: no Streamlit call; the language comes in as a `Translator`, so a test (or a bench) builds the same table.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from aigc_core.compare import Finding, Row
+from ui.catalog import Translator
+
+DASH = "—"  # not measured; the page says how to measure it
+COLUMNS = ("model", "family", "score", "fid", "balance", "conditional", "speed", "params", "params_total", "training")
+
+
+def model_title(tr: Translator, name: str) -> str:
+    return tr(f"compare.model.{name}")
+
+
+def _fixed(value: float | None, digits: int) -> str:
+    return DASH if value is None else f"{value:,.{digits}f}"
+
+
+def _params(tr: Translator, count: int | None) -> str:
+    if count is None:
+        return DASH
+    return tr("compare.millions", n=count / 1e6) if count >= 100_000 else f"{count:,}"
+
+
+def _training(tr: Translator, row: Row) -> str:
+    if row.train_seconds is None:
+        return DASH
+    steps = DASH if row.train_steps is None else f"{row.train_steps:,}"
+    return tr("compare.training_cell", minutes=row.train_seconds / 60, steps=steps,
+              device=row.train_device or DASH)
+
+
+def _marked(text: str, row: Row) -> str:
+    """A figure measured here (not at training time) carries a mark the caption under the table explains."""
+    return f"{text} *" if text != DASH and row.metrics_source == "here" else text
+
+
+def table_frame(rows: list[Row], tr: Translator) -> pd.DataFrame:
+    """One line per model, its figures formatted for reading ("—" where not measured), in the page's language."""
+    lines = []
+    for row in rows:
+        balance = DASH if row.class_min is None else f"{row.class_min:,}–{row.class_max:,}"
+        if not row.conditional:
+            conditional = tr("compare.not_conditional")
+        elif row.conditional_accuracy is None:
+            conditional = DASH
+        else:
+            conditional = _marked(f"{100 * row.conditional_accuracy:.1f} %", row)
+        lines.append({
+            "model": model_title(tr, row.name),
+            "family": tr(f"compare.family.{row.family}"),
+            "score": _marked(_fixed(row.classifier_score, 2), row),
+            "fid": _marked(_fixed(row.fid, 2), row),
+            "balance": _marked(balance, row),
+            "conditional": conditional,
+            "speed": _fixed(None if row.seconds_per_image is None else 1000 * row.seconds_per_image, 2),
+            "params": _params(tr, row.sampling_params),
+            "params_total": _params(tr, row.total_params),
+            "training": _training(tr, row),
+        })
+    frame = pd.DataFrame(lines, columns=list(COLUMNS))
+    return frame.rename(columns={key: tr(f"compare.col.{key}") for key in COLUMNS})
+
+
+def column_help(tr: Translator) -> dict[str, str]:
+    """Each translated column title -> its one-line explanation (the header's tooltip)."""
+    return {tr(f"compare.col.{key}"): tr(f"compare.col_help.{key}") for key in COLUMNS}
+
+
+def conclusion_lines(findings: list[Finding], tr: Translator) -> list[str]:
+    """The conclusion, one sentence per finding, with model and family names and the numbers filled in."""
+    lines = []
+    for finding in findings:
+        values = dict(finding.values)
+        for key in ("model", "worst", "slowest", "largest"):
+            if key in values:
+                values[key] = model_title(tr, values[key])
+        if "family" in values:
+            values["family"] = tr(f"compare.family.{values['family']}")
+        for key in ("params", "large_params"):
+            if key in values:
+                values[key] = _params(tr, values[key])
+        lines.append(tr(f"compare.conclude.{finding.key}", **values))
+    return lines
