@@ -20,6 +20,7 @@ CARDS = [
     ("pages/lessons.py", "nav.lessons", "home.card_lessons", ":material/school:"),
     ("pages/playground.py", "nav.playground", "home.card_playground", ":material/scatter_plot:"),
     ("pages/risks.py", "nav.risks", "home.card_risks", ":material/shield:"),
+    ("pages/compare.py", "nav.compare", "home.card_compare", ":material/compare:"),
 ]
 
 st.title(t("home.title"))

@@ -203,3 +203,11 @@ def test_risks_charts_and_images():
     """Every tab of Responsible AIGC is drawn on each run: the privacy sweep's charts and the game's tiles."""
     found = check(_page("pages/risks.py"), min_charts=2)  # ε against quality, the AUC with and without DP
     assert found.images >= 16  # the game's 4 x 4 tiles, each with an alt text that does not give the answer away
+
+
+def test_compare_images_have_alt_text():
+    """Which generator?: each shipped model's grid has an alt text naming the model and the seed."""
+    if not (PRETRAINED_DIR / "dcgan" / "config.json").is_file():
+        pytest.skip("needs the pretrained GANs and VAEs")
+    found = check(_page("pages/compare.py"), min_charts=0)
+    assert found.images >= 2  # dcgan and vae_mlp_z20 at least

@@ -16,6 +16,9 @@ from aigc_core import compare, images
 from aigc_core.checkpoints import Checkpoint
 from aigc_core.compare import CONTENDERS, GRID_COLUMNS, GRID_SAMPLES, Contender
 from aigc_core.evaluation import PRETRAINED_DIR
+from aigc_core.models.gan import GAN
+from aigc_core.models.unet import UNet
+from aigc_core.models.vae import VAE
 from ui.a11y.charts import image
 from ui.compare.table import column_help, conclusion_lines, model_title, table_frame
 from ui.i18n import t, translator
@@ -54,6 +57,15 @@ def _load(contender: Contender) -> tuple[Checkpoint | None, str | None]:
     except TypeError:
         return None, t("compare.not_a_generator", name=contender.name)
     return checkpoint, None
+
+
+def warm_grids() -> None:
+    """Fill the shared cache with a new session's grids and timings (no Streamlit element: the launcher calls it
+    off-session, ui/server/warm.py)."""
+    for contender in CONTENDERS:
+        checkpoint, _ = try_pretrained(contender.name)
+        if checkpoint is not None and isinstance(checkpoint.model, (GAN, VAE, UNet)):
+            _draw(contender.name, FIRST_SEED)
 
 
 def _new_samples() -> None:

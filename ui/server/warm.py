@@ -86,6 +86,10 @@ def other_pages() -> None:
     from ui.concepts.view import FIRST_BATCH_SEED, shipped_diffusion_numbers
 
     shipped_diffusion_numbers(FIRST_BATCH_SEED)
+    # Deferred, as above. Which generator?'s first grids and sampling times (the diffusion model's take seconds).
+    from ui.compare.side_by_side import warm_grids
+
+    warm_grids()
 
 
 def after_home() -> None:
