@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.compare.race import mnist_race_tab
+from ui.compare.race_toy import toy_race_tab
 from ui.compare.side_by_side import side_by_side_tab
 from ui.i18n import t
 from ui.router import through_app
@@ -15,7 +17,11 @@ through_app()  # first: a deep link on a fresh server still runs inside app.py (
 st.title(t("compare.title"))
 st.markdown(t("compare.intro"))
 
-# Race tabs (ui/compare/race.py) are added here by the race helper: add their labels after the first one.
-tabs = st.tabs([t("compare.tab_side_by_side")])
+# The race tabs (ui/compare/race.py, race_toy.py) follow the first one.
+tabs = st.tabs([t("compare.tab_side_by_side"), t("race.tab_mnist"), t("race.tab_toy")])
 with tabs[0]:
     side_by_side_tab()
+with tabs[1]:
+    mnist_race_tab()
+with tabs[2]:
+    toy_race_tab()
