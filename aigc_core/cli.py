@@ -183,16 +183,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
     checkpoint = _load(args)
     model = checkpoint.model
     rng = torch.Generator().manual_seed(args.seed)
+    labels = _requested_labels(model, args.n, args.digit)
     if isinstance(model, GAN):
-        out = generate(model.generator, model.sample_noise(args.n, rng))
+        out = generate(model.generator, model.sample_noise(args.n, rng), labels=labels)
         if out.dim() == 2:
             raise AigcError("This is a 2-D toy GAN; open it in the Playground page instead.")
         pictures = pixels.signed_to_unit(out)
     elif isinstance(model, VAE):
         with torch.inference_mode():
-            pictures = torch.sigmoid(model.decode(model.sample_noise(args.n, rng)))
+            pictures = torch.sigmoid(model.decode(model.sample_noise(args.n, rng), labels))
     elif isinstance(model, UNet):  # digits 0-9 in turn for a class-conditional model
-        labels = torch.arange(args.n) % model.config.num_classes if model.config.num_classes else None
         pictures = pixels.signed_to_unit(denoise(model, model.sample_noise(args.n, rng), labels, generator=rng,
                                                  **_sampling(args)))
     else:
@@ -202,6 +202,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
     Path(args.out).write_bytes(images.to_png_bytes(images.upscale(images.make_grid(pictures, nrow), args.scale)))
     print(f"Wrote {args.out} ({args.n} samples, seed {args.seed})", file=sys.stderr)
     return 0
+
+
+def _requested_labels(model: torch.nn.Module, n: int, digit: int | None) -> torch.Tensor | None:
+    """The labels a class-conditional model is asked for: `digit` n times, else 0-9 in turn; None if unconditional
+    (asking an unconditional model for a digit is an error, not a silent ignore)."""
+    classes = model.config.num_classes if isinstance(model, UNet) else getattr(model, "num_classes", 0)
+    if not classes:
+        if digit is not None:
+            raise ConfigError("This model is unconditional: it cannot be asked for a digit (drop --digit).")
+        return None
+    return torch.full((n,), digit) if digit is not None else torch.arange(n) % classes
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -256,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=whole(1, MAX_SAMPLES), default=64, help=f"samples (1 to {MAX_SAMPLES:,})")
     sample.add_argument("--seed", type=SEED, default=0)
     sample.add_argument("--scale", type=whole(1, 16), default=2, help="pixels per MNIST pixel (1 to 16)")
+    sample.add_argument("--digit", type=whole(0, 9), default=None,
+                        help="a class-conditional model draws only this digit (0-9); default: the digits in turn")
     add_max_params(sample)
     _add_sampling(sample)
     sample.set_defaults(func=cmd_sample)

@@ -13,6 +13,9 @@ $PY -m aigc_core train --model vae_mlp_z2 --seed 0 --threads 1 --out pretrained/
 $PY -m aigc_core train --model gan_seed_mlp --seed 0 --threads 1 --eval-every 2000 --out pretrained/gan_seed_mlp
 $PY -m aigc_core train --model gan_mlp --seed 0 --threads 1 --eval-every 2000 --out pretrained/gan_mlp
 $PY -m aigc_core train --model dcgan --seed 0 --threads 2 --steps 100000 --eval-every 25000 --out pretrained/dcgan
+# "Draw me a 7": the class-conditional GAN and VAE (trained two at a time, one thread each).
+$PY -m aigc_core train --model cgan --seed 0 --threads 1 --eval-every 5000 --out pretrained/cgan
+$PY -m aigc_core train --model cvae --seed 0 --threads 1 --eval-every 5000 --out pretrained/cvae
 # The Real-or-fake detector learns from the generators above, so it comes last (about 2 minutes on a busy CPU).
 $PY -m aigc_core train-detector --seed 0 --threads 1 --out pretrained/detector
 # The Differential privacy tab's measured sweep: DP-SGD at σ = 0.5, 1, 2 and without DP (about 6 minutes on 2 cores).

@@ -195,7 +195,8 @@ def test_every_pretrained_folder_loads(name):
                 assert out.shape == (4, 2)
         elif checkpoint.family == "vae":
             x = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-            assert torch.isfinite(model.decode(model.encode(x)[0])).all()
+            y = torch.arange(4) if model.conditional else None  # a conditional VAE encodes each digit with its label
+            assert torch.isfinite(model.decode(model.encode(x, y)[0], y)).all()
         elif checkpoint.family == "detector":
             assert model(torch.zeros(4, 1, 28, 28)).shape == (4,)  # one "generated" logit per image
         elif checkpoint.family == "diffusion":
@@ -252,3 +253,23 @@ def test_max_params_flag_refuses_before_building(dry_runs, run):
     assert code == 2 and out == "" and re.search(r"error: This VAEMLPConfig has [\d,]+ parameters .* limit of 1,000", err)
     code, _, err = run("evaluate", str(dry_runs["vae"]), "--json", "--max-params", "100000000")
     assert code == 0, err
+
+
+@pytest.mark.parametrize("folder", ["cvae", "cgan"])
+def test_sample_draws_the_digit_asked_for(tmp_path, run, folder):
+    """`sample --digit 7` on a shipped conditional model: the classifier reads (nearly) every tile as a 7."""
+    from aigc_core import evaluation
+
+    out = tmp_path / "sevens.png"
+    code, _, err = run("sample", str(PRETRAINED / folder), "--digit", "7", "--n", "20", "--scale", "1", "--out", str(out))
+    assert code == 0, err
+    with Image.open(io.BytesIO(out.read_bytes())) as picture:
+        grid = torch.tensor(list(picture.getdata()), dtype=torch.float32).view(picture.size[1], picture.size[0]) / 255
+    tiles = torch.stack([grid[2 + 30 * r: 30 + 30 * r, 2 + 30 * c: 30 + 30 * c] for r in range(5) for c in range(4)])
+    probs, _ = evaluation.classify(evaluation.load_classifier(), tiles.unsqueeze(1))
+    assert (probs.argmax(1) == 7).float().mean() >= 0.9
+
+
+def test_asking_an_unconditional_model_for_a_digit_is_an_error(dry_runs, tmp_path, run):
+    code, _, err = run("sample", str(dry_runs["gan"]), "--digit", "7", "--out", str(tmp_path / "x.png"))
+    assert code == 2 and "unconditional" in err and not (tmp_path / "x.png").exists()
