@@ -264,9 +264,14 @@ def conclusions(rows: list[Row]) -> list[Finding]:
     findings: list[Finding] = []
     by_fid = _ranked(rows, "fid", best="low")
     if len(by_fid) >= 2:
-        findings.append(Finding("best_fid", {"model": by_fid[0].name, "family": by_fid[0].family,
-                                             "fid": by_fid[0].fid, "worst": by_fid[-1].name,
-                                             "worst_fid": by_fid[-1].fid}))
+        best_of_family: dict[str, Row] = {}
+        for row in by_fid:  # best first, so each family's first row is its best
+            best_of_family.setdefault(row.family, row)
+        findings.append(Finding("best_fid", {
+            "model": by_fid[0].name, "family": by_fid[0].family, "fid": by_fid[0].fid, "worst": by_fid[-1].name,
+            "worst_fid": by_fid[-1].fid,
+            "by_family": [(family, row.name, row.fid) for family, row in best_of_family.items()],
+        }))
     by_score = _ranked(rows, "classifier_score", best="high")
     if len(by_score) >= 2:
         findings.append(Finding("best_score", {"model": by_score[0].name, "family": by_score[0].family,

@@ -175,7 +175,8 @@ def _finding(rows: list[Row], key: str) -> dict:
 def test_the_conclusion_names_the_best_and_worst_with_their_numbers():
     rows = _rows()
     assert _finding(rows, "best_fid") == {"model": "dcgan", "family": "gan", "fid": 0.58, "worst": "vae_mlp_z20",
-                                          "worst_fid": 10.0}
+                                          "worst_fid": 10.0,
+                                          "by_family": [("gan", "dcgan", 0.58), ("vae", "cvae", 3.0)]}
     assert _finding(rows, "best_score")["model"] == "cgan"
     assert _finding(rows, "most_balanced")["model"] == "cvae"
     assert _finding(rows, "most_balanced")["worst"] == "vae_mlp_z20"
@@ -194,6 +195,8 @@ def test_the_conclusion_changes_when_the_numbers_change():
     assert before != after
     assert _finding(_rows(dcgan_fid=12.0, vae_fid=0.4), "best_fid")["model"] == "vae_mlp_z20"
     assert _finding(_rows(dcgan_fid=12.0, vae_fid=0.4), "best_fid")["worst"] == "dcgan"
+    assert _finding(_rows(dcgan_fid=12.0, vae_fid=0.4), "best_fid")["by_family"] == [("vae", "vae_mlp_z20", 0.4),
+                                                                                     ("gan", "cgan", 1.5)]
     assert _finding(_rows(ddpm_s=0.0001), "fastest")["model"] == "ddpm"
     assert _finding(_rows(ddpm_s=0.0001), "fastest")["family"] == "diffusion"
     assert _finding(_rows(cvae_acc=0.995), "best_conditional")["model"] == "cvae"

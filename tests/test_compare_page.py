@@ -53,9 +53,11 @@ def models(monkeypatch):
     side_by_side._metrics_here.clear()
 
 
-def _page(lang: str = "en") -> AppTest:
+def _page(lang: str = "en", **query: str) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.query_params["lang"] = lang
+    for key, value in query.items():
+        at.query_params[key] = value
     return at.run()
 
 
@@ -117,6 +119,22 @@ def test_new_samples_draw_every_grid_again_with_the_next_seed(models):
     assert len(after) == len(before) and all(a != b for a, b in zip(after, before))
 
 
+def test_a_link_brings_its_seed_and_a_bad_one_is_reported(models):
+    at = _page(cmp_seed="1")
+    assert not at.exception
+    assert "Seed 1" in _texts(at)
+    linked = [img.url for img in _images(at)]
+    fresh = _page()
+    fresh.button(key="cmp_new_samples").click().run()
+    assert "Seed 1" in _texts(fresh)
+    assert fresh.query_params["cmp_seed"] == "1"  # new samples go into the link
+    assert [img.url for img in _images(fresh)] == linked  # the same seed, the same pictures
+    bad = _page(cmp_seed="-3")
+    assert not bad.exception
+    assert "Seed 0" in _texts(bad)
+    assert "Sample seed" in _texts(bad)  # the notice names the field it replaced
+
+
 def test_without_the_diffusion_model_a_card_says_so_and_the_rest_works(models):
     models.add("ddpm")
     at = _page()
@@ -157,7 +175,8 @@ def test_figures_measured_here_fill_the_dashes_and_change_the_conclusion(models,
     table = at.dataframe[0].value.set_index("Model")
     assert table.loc["VAE (z = 20)", "FID"] == "0.30 *"
     assert table.loc["VAE (z = 20)", "Class balance"] == "1,000–1,000 *"
-    assert "Closest to real digits: **VAE (z = 20)** (VAE) with FID **0.30**" in _texts(at)
+    assert "Closest to real digits: **VAE (z = 20)**, FID **0.30**" in _texts(at)
+    assert "The best of each family: VAE 0.30 (VAE (z = 20)); GAN 0.58 (DCGAN)" in _texts(at)
     assert "measured here on this server" in _texts(at)
 
 

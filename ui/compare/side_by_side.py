@@ -5,6 +5,7 @@ Grids and their timings are cached per (model, seed) for the whole server (`st.c
 pictures to everyone, and a page visit costs nothing once a seed was drawn. The diffusion model's grid (25 DDIM
 steps) takes seconds on a CPU, so it is drawn last, in its own column with a spinner, after the others show.
 A model that is not shipped (pretrained/ddpm until its training ends) gets a card saying so; the rest still work.
+The seed is in the link (``?cmp_seed=3``), so a shared link shows the same pictures.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ from ui.a11y.charts import image
 from ui.compare.table import column_help, conclusion_lines, model_title, table_frame
 from ui.i18n import t, translator
 from ui.resources import device_text, try_pretrained
+from ui.share.codec import Param
+from ui.share.sync import set_sticky, show_notices, sticky_param
 from ui.text import plain
 
 SEED_KEY = "cmp_seed"
 FIRST_SEED = 0
+MAX_SEED = 1_000_000
+SEED_PARAM = Param("cmp_seed", FIRST_SEED, low=0, high=MAX_SEED, label="compare.seed_name")
 MEASURE_KEY = "cmp_measure"  # names of the models whose missing figures this session asked to measure here
 CHEAP_TO_EVALUATE = ("gan", "vae")  # 10,000 samples in seconds; diffusion needs 25 U-Net passes per sample
 
@@ -69,7 +74,8 @@ def warm_grids() -> None:
 
 
 def _new_samples() -> None:
-    st.session_state[SEED_KEY] = st.session_state.get(SEED_KEY, FIRST_SEED) + 1
+    seed = st.session_state.get(SEED_KEY, FIRST_SEED)
+    set_sticky(SEED_PARAM, SEED_KEY, seed + 1 if seed < MAX_SEED else FIRST_SEED)
 
 
 def _picture(contender: Contender, checkpoint: Checkpoint, seed: int) -> float:
@@ -132,7 +138,9 @@ def _metrics_asked(contender: Contender, checkpoint: Checkpoint) -> dict | None:
 
 
 def side_by_side_tab() -> None:
-    seed = st.session_state.get(SEED_KEY, FIRST_SEED)
+    seed, notice = sticky_param(SEED_PARAM, SEED_KEY)  # a link's seed, checked; a bad one is reported
+    show_notices([notice] if notice is not None else [])
+    seed = int(seed)
     st.markdown(t("compare.pictures_intro"))
     left, right = st.columns([1, 3], vertical_alignment="center")
     left.button(t("compare.new_samples"), on_click=_new_samples, key="cmp_new_samples", icon=":material/casino:",

@@ -11,7 +11,8 @@ from aigc_core.compare import Finding, Row
 from ui.catalog import Translator
 
 DASH = "—"  # not measured; the page says how to measure it
-COLUMNS = ("model", "family", "score", "fid", "balance", "conditional", "speed", "params", "params_total", "training")
+# The model's title names its family (DCGAN, Conditional VAE, …), so the table needs no family column.
+COLUMNS = ("model", "score", "fid", "balance", "conditional", "speed", "params", "params_total", "training")
 
 
 def model_title(tr: Translator, name: str) -> str:
@@ -20,6 +21,21 @@ def model_title(tr: Translator, name: str) -> str:
 
 def _fixed(value: float | None, digits: int) -> str:
     return DASH if value is None else f"{value:,.{digits}f}"
+
+
+def milliseconds(seconds: float | None) -> str:
+    """Seconds as milliseconds with about three significant digits: 0.0234, 1.28, 42.8, 310."""
+    if seconds is None:
+        return DASH
+    ms = 1000 * seconds
+    digits = 0 if ms >= 100 else 1 if ms >= 10 else 2 if ms >= 1 else 3
+    return f"{ms:,.{digits}f}"
+
+
+def _steps(count: int | None) -> str:
+    if count is None:
+        return DASH
+    return f"{count / 1000:,.0f}k" if count >= 10_000 else f"{count:,}"
 
 
 def _params(tr: Translator, count: int | None) -> str:
@@ -31,8 +47,7 @@ def _params(tr: Translator, count: int | None) -> str:
 def _training(tr: Translator, row: Row) -> str:
     if row.train_seconds is None:
         return DASH
-    steps = DASH if row.train_steps is None else f"{row.train_steps:,}"
-    return tr("compare.training_cell", minutes=row.train_seconds / 60, steps=steps,
+    return tr("compare.training_cell", minutes=row.train_seconds / 60, steps=_steps(row.train_steps),
               device=row.train_device or DASH)
 
 
@@ -54,12 +69,11 @@ def table_frame(rows: list[Row], tr: Translator) -> pd.DataFrame:
             conditional = _marked(f"{100 * row.conditional_accuracy:.1f} %", row)
         lines.append({
             "model": model_title(tr, row.name),
-            "family": tr(f"compare.family.{row.family}"),
             "score": _marked(_fixed(row.classifier_score, 2), row),
             "fid": _marked(_fixed(row.fid, 2), row),
             "balance": _marked(balance, row),
             "conditional": conditional,
-            "speed": _fixed(None if row.seconds_per_image is None else 1000 * row.seconds_per_image, 2),
+            "speed": milliseconds(row.seconds_per_image),
             "params": _params(tr, row.sampling_params),
             "params_total": _params(tr, row.total_params),
             "training": _training(tr, row),
@@ -86,5 +100,12 @@ def conclusion_lines(findings: list[Finding], tr: Translator) -> list[str]:
         for key in ("params", "large_params"):
             if key in values:
                 values[key] = _params(tr, values[key])
+        for key in ("ms", "slow_ms"):  # findings hold milliseconds
+            if key in values:
+                values[key] = milliseconds(values[key] / 1000)
+        if "by_family" in values:
+            values["by_family"] = tr("compare.list_separator").join(
+                tr("compare.family_fid", family=tr(f"compare.family.{family}"), model=model_title(tr, name), fid=fid)
+                for family, name, fid in values["by_family"])
         lines.append(tr(f"compare.conclude.{finding.key}", **values))
     return lines
