@@ -197,3 +197,29 @@ def test_teacher_mode_shows_the_same_comparison(models):
     assert at.get("tab")[0].label == "Side by side"
     assert len(_images(at)) == len(at.dataframe[0].value) >= 1
     assert at.button(key="cmp_new_samples")
+
+
+def test_the_tables_cells_and_the_conclusions_words_in_both_languages():
+    """ui/compare/table.py is pure: the same rows give the same figures in English and Chinese, a dash where
+    nothing was measured, n/a where a figure cannot exist, and the finding's numbers in the sentence."""
+    from aigc_core.compare import Row, conclusions
+    from ui.catalog import load_translator
+    from ui.compare.table import DASH, milliseconds, table_frame, conclusion_lines
+
+    rows = [Row("dcgan", "gan", False, classifier_score=9.05, fid=0.58, class_min=869, class_max=1095,
+                seconds_per_image=0.00128, sampling_params=565_985, total_params=675_282, train_steps=100_000,
+                train_seconds=4350.2, train_device="CPU (2 threads)"),
+            Row("ddpm", "diffusion", True, seconds_per_image=0.0428, sampling_params=425_060, total_params=425_060)]
+    en, zh = load_translator("en"), load_translator("zh")
+    table = table_frame(rows, en).set_index("Model")
+    assert list(table.loc["DCGAN"]) == ["9.05", "0.58", "869–1,095", "n/a", "1.28", "0.57 M / 0.68 M",
+                                        "73 min, 100k steps, CPU (2 threads)"]
+    assert list(table.loc["Diffusion (DDPM)"])[:5] == [DASH, DASH, DASH, DASH, "42.8"]
+    assert table_frame(rows, zh).loc[0, "条件准确率"] == "不适用"
+    assert [milliseconds(s) for s in (0.0000234, 0.00128, 0.0428, 0.31, None)] == ["0.023", "1.28", "42.8", "310",
+                                                                                    DASH]
+    lines = conclusion_lines(conclusions(rows), en)
+    assert "Fastest to sample here: **DCGAN**, 1.28 ms per image: **33× faster** than the slowest, Diffusion (DDPM), " \
+           "at 42.8 ms." in lines
+    zh_lines = conclusion_lines(conclusions(rows), zh)
+    assert any(line.startswith("在这里采样最快：**DCGAN**") and "快 33 倍" in line for line in zh_lines)

@@ -12,7 +12,7 @@ from ui.catalog import Translator
 
 DASH = "—"  # not measured; the page says how to measure it
 # The model's title names its family (DCGAN, Conditional VAE, …), so the table needs no family column.
-COLUMNS = ("model", "score", "fid", "balance", "conditional", "speed", "params", "params_total", "training")
+COLUMNS = ("model", "score", "fid", "balance", "conditional", "speed", "params", "training")
 
 
 def model_title(tr: Translator, name: str) -> str:
@@ -74,8 +74,8 @@ def table_frame(rows: list[Row], tr: Translator) -> pd.DataFrame:
             "balance": _marked(balance, row),
             "conditional": conditional,
             "speed": milliseconds(row.seconds_per_image),
-            "params": _params(tr, row.sampling_params),
-            "params_total": _params(tr, row.total_params),
+            "params": tr("compare.params_cell", sampling=_params(tr, row.sampling_params),
+                         total=_params(tr, row.total_params)),
             "training": _training(tr, row),
         })
     frame = pd.DataFrame(lines, columns=list(COLUMNS))
