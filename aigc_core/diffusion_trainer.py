@@ -19,8 +19,9 @@ import torch
 from . import diffusion as dm
 from . import seeds
 from .errors import ConfigError
-from .gan_trainer import MAX_BATCH, BatchSource
+from .gan_trainer import CONDITIONAL_COLUMNS, GRID_COLUMNS, MAX_BATCH, BatchSource
 from .guard import DivergenceGuard
+from .models.conditional import row_labels
 from .models.unet import Denoiser
 from .optim import OptimizerConfig, apply_settings, build_optimizer, clip_and_measure, cosine_lr
 
@@ -123,10 +124,15 @@ class DiffusionTrainer:
         self.conditional = self.conditional_model(model)
         self.rng = torch.Generator().manual_seed(config.seed)
         fixed = seeds.generator(config.seed, "fixed_noise")
-        self.fixed_noise = model.sample_noise(FIXED_NOISE_SIZE, fixed, self.device)  # x_T of the progress grid
+        # A conditional model's progress grid has one row per class (CONDITIONAL_COLUMNS samples each), as the
+        # conditional GAN's and VAE's do; an unconditional one's is 8 x 8.
+        classes = model.config.num_classes
+        grid = classes * CONDITIONAL_COLUMNS if self.conditional else FIXED_NOISE_SIZE
+        self.grid_columns = CONDITIONAL_COLUMNS if self.conditional else GRID_COLUMNS
+        self.fixed_noise = model.sample_noise(grid, fixed, self.device)  # x_T of the progress grid
         # The sampler's own noise (DDPM, or DDIM with η > 0) continues the same stream, so every call draws alike.
         self._sampling_state = fixed.get_state()
-        self.fixed_labels = self.default_labels(FIXED_NOISE_SIZE)
+        self.fixed_labels = row_labels(classes, CONDITIONAL_COLUMNS, self.device) if self.conditional else None
         self.optimizers = {"denoiser": build_optimizer(model.parameters(), config.optim)}
         self._parameters = list(model.parameters())
         self.ema_model: Denoiser | None = None

@@ -47,15 +47,11 @@ class RedrawData:
 
 
 def sample_grid(trainer: Any) -> np.ndarray:
-    """The fixed-noise samples as one uint8 picture (8 per row; a conditional GAN's or VAE's, one row per digit; a
-    conditional denoiser's, a digit per column)."""
+    """The fixed-noise samples as one uint8 picture: 8 x 8, or for a class-conditional model one row per digit."""
     samples = trainer.sample()
     if trainer.family in ("gan", "diffusion"):  # both generate in [-1, 1]
         samples = pixels.signed_to_unit(samples)
-    if hasattr(trainer, "grid_columns"):  # GAN and VAE trainers say how their grid is laid out
-        return images.make_grid(samples, nrow=trainer.grid_columns)
-    # A class-conditional denoiser draws labels 0, 1, …, 9, 0, …: ten per row puts each digit in its own column.
-    return images.make_grid(samples, nrow=10 if getattr(trainer, "conditional", False) else 8)
+    return images.make_grid(samples, nrow=trainer.grid_columns)
 
 
 def _grid(run: TrainRun, now: float) -> tuple[np.ndarray, bool]:
