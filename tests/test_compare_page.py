@@ -66,6 +66,11 @@ def _texts(at: AppTest) -> str:
     return "\n".join(str(e.value) for kind in kinds for e in getattr(at, kind))
 
 
+def _codes(at: AppTest) -> list[str]:
+    """The commands the page shows (in code blocks, to copy)."""
+    return [e.value for e in at.code]
+
+
 def _images(at: AppTest) -> list:
     """The main area's pictures (st.image protos), in page order."""
     found = []
@@ -98,7 +103,7 @@ def test_pictures_first_then_the_table_then_a_conclusion_from_it(models):
     assert table.loc["DCGAN", "FID"] == "0.58"  # from pretrained/dcgan/config.json
     assert table.loc["DCGAN", "Class balance"] == "869–1,095"
     assert table.loc["Diffusion (DDPM)", "FID"] == "—"  # none recorded: a dash, and how to get it
-    assert "python -m aigc_core evaluate pretrained/ddpm --json" in _texts(at)
+    assert "python -m aigc_core evaluate pretrained/ddpm --json" in _codes(at)
     speeds = [float(v) for v in table["ms per image"]]
     assert all(v > 0 for v in speeds)
     conclusion = next(e.value for e in at.markdown if e.value.startswith("- "))
@@ -140,7 +145,7 @@ def test_without_the_diffusion_model_a_card_says_so_and_the_rest_works(models):
     at = _page()
     assert not at.exception, at.exception
     assert "Not shipped yet" in _texts(at)
-    assert "python -m aigc_core train --model diffusion" in _texts(at)
+    assert "python -m aigc_core train --model diffusion --seed 0 --out pretrained/ddpm" in _codes(at)
     assert "Diffusion (DDPM)" not in _shown_models(at)
     assert "DCGAN" in _shown_models(at)
     assert len(_images(at)) == len(_shown_models(at))

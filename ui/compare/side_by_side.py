@@ -95,7 +95,8 @@ def _picture(contender: Contender, checkpoint: Checkpoint, seed: int) -> float:
 
 def _missing_card(contender: Contender, error: str | None) -> None:
     key = "compare.missing_ddpm" if contender.family == "diffusion" else "compare.missing"
-    st.info(t(key, command=contender.train_command), icon=":material/hourglass_empty:")
+    st.info(t(key), icon=":material/hourglass_empty:")
+    st.code(contender.train_command, language="text", wrap_lines=True)  # copyable, and legible (axe)
     if error and (PRETRAINED_DIR / contender.name).is_dir():  # there, but unreadable: say why
         st.caption(plain(error))
 
@@ -113,7 +114,8 @@ def _measure_controls(rows: list[compare.Row]) -> None:
         cheap = row.family in CHEAP_TO_EVALUATE and classifier is not None
         text, button = st.columns([3, 1], vertical_alignment="center")
         note = "compare.missing_metrics_cheap" if cheap else "compare.missing_metrics"
-        text.caption(t(note, model=title, command=contender.evaluate_command))
+        text.markdown(t(note, model=title))
+        text.code(contender.evaluate_command, language="text", wrap_lines=True)  # copyable, and legible (axe)
         if cheap:
             button.button(t("compare.measure"), key=f"cmp_measure_{row.name}", icon=":material/speed:",
                           help=t("compare.measure_help", command=contender.evaluate_command),
@@ -172,6 +174,7 @@ def side_by_side_tab() -> None:
                                              metrics_here=_metrics_asked(contender, checkpoint)))
     if not rows:
         st.warning(t("compare.nothing"))
+        st.code("bash scripts/train_pretrained.sh", language="text")
         return
     tr = translator()
     st.dataframe(table_frame(rows, tr), hide_index=True, key="cmp_table",
