@@ -128,7 +128,7 @@ class Draw:
         return self.seconds / len(self.images)
 
 
-def draw_timed(model: nn.Module, seed: int, *, batch: int = TIMING_BATCH, min_seconds: float = 0.2,
+def draw_timed(model: nn.Module, seed: int, *, batch: int = TIMING_BATCH, min_seconds: float = 0.5,
                max_repeats: int = 5) -> Draw:
     """Sample one batch and time it: the fastest of up to `max_repeats` runs of the same seeded batch, repeated
     only while the runs so far took under `min_seconds` (a GAN's batch takes milliseconds, and one busy moment on a
