@@ -126,6 +126,25 @@ def test_a_race_at_the_session_cap_gets_a_clear_message(monkeypatch):
     assert second.session_state[race.STATE].running and "at its limit" not in _texts(second)
 
 
+def test_a_diverging_family_is_reported_and_the_race_goes_on():
+    at = _app()
+    at.button(key=f"{race.STATE}_start").click().run()
+    run = at.session_state[race.STATE]
+    run.race.budget_s, run.race.measure_every_s = 3.0, 1.0
+    with torch.no_grad():  # the VAE's weights blow up: its loss and samples turn NaN
+        for p in run.race.lanes["vae"].trainer.model.parameters():
+            p.fill_(float("nan"))
+    _finish(at, race.STATE)
+    assert not at.exception
+    lanes = run.race.lanes
+    assert not lanes["vae"].active and lanes["gan"].active and lanes["diffusion"].active
+    assert lanes["gan"].steps > 0 and lanes["diffusion"].steps > 0
+    warnings = " ".join(w.value for w in at.warning)
+    assert "VAE left the race" in warnings and "The others go on" in warnings
+    assert "VAE left the race" in " ".join(s.value for s in at.success)  # and in the conclusion
+    assert {m.family for m in run.race.measurements if m.race_s > 0} == {"gan", "diffusion"}
+
+
 def test_the_seed_widget_reaches_every_model():
     at = _app(compare_race_seed=5)
     at.button(key=f"{race.STATE}_start").click().run()

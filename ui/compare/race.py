@@ -195,7 +195,8 @@ def _draw_mnist(race: Race) -> None:
         vega_lite_chart(None, race_view.curve_spec(race, tr, field="classifier_score", title=t("race.mnist.axis_score"),
                                                    goal=race.goal), width="stretch", title=title)
     st.caption(t("race.mnist.chart_caption", samples=race.config.samples, goal=race.goal))
-    for column, family in zip(st.columns(len(MNIST_FAMILIES)), MNIST_FAMILIES):
+    grids = st.container(key="compare_race_mnist_grids")
+    for column, family in zip(grids.columns(len(MNIST_FAMILIES)), MNIST_FAMILIES):
         with column:
             name = race_view.family_name(family, tr)
             st.markdown(f"**{name}** · `{race.config.presets()[family]}`")
@@ -221,7 +222,7 @@ def mnist_race_tab() -> None:
     st.markdown(t("race.mnist.intro"))
     run: RaceRun | None = st.session_state.get(STATE)
     locked = run is not None and not run.race.done and run.error is None  # settings are fixed until Reset
-    c1, c2, c3 = st.columns([2, 1, 1])
+    c1, c2, c3 = st.columns([2, 1.5, 1])
     low, high, default = BUDGET_MINUTES
     budget = c1.slider(t("race.budget"), low, high, default, key="compare_race_budget", disabled=locked,
                        help=t("race.budget_help"), format=t("race.minutes_format"))

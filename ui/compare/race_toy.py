@@ -50,7 +50,8 @@ def _draw(current: Race) -> None:
                 st.markdown(f"**{modes_title}**")
                 vega_lite_chart(None, race_view.curve_spec(current, tr, field="modes", title=t("race.toy.axis_modes"),
                                                            height=240), width="stretch", title=modes_title)
-        for column, family in zip(st.columns(len(TOY_FAMILIES)), TOY_FAMILIES):
+        scatters = st.container(key="compare_race_toy_scatters")
+        for column, family in zip(scatters.columns(len(TOY_FAMILIES)), TOY_FAMILIES):
             with column:
                 last = current.history(family)
                 name = race_view.family_name(family, tr)

@@ -17,6 +17,7 @@ from ui.text import plain
 # One colour per family, from the palette's checked series colours (all five stay apart with colour blindness):
 # G's vermillion for the GAN.
 FAMILY_COLOURS: Mapping[str, str] = {"gan": palette.VERMILLION, "vae": palette.BLUE, "diffusion": palette.BLUISH_GREEN}
+FAMILY_SHAPES: Mapping[str, str] = {"gan": "triangle-up", "vae": "square", "diffusion": "circle"}
 REAL_COLOUR = palette.GREY  # the data under the 2-D samples: context, not a series
 
 
@@ -35,10 +36,10 @@ def curve_spec(race: Race, tr: Translator, *, field: str, title: str, log: bool 
     time_title, value_title = tr("race.axis_time"), title
     values = [{"race_s": round(m.race_s, 2), "family": family_name(m.family, tr), "value": _finite(m.values.get(field)),
                "steps": m.steps} for m in race.measurements if field in m.values]
-    y_scale: dict = {"type": "symlog"} if log else {"zero": False}
+    y_scale: dict = {"type": "log"} if log else {"zero": False}
     layers: list[dict] = [{
         "data": {"values": values},
-        "mark": {"type": "line", "point": {"filled": True, "size": 50}, "strokeWidth": 2.5},
+        "mark": {"type": "line", "point": {"filled": True, "size": 70}, "strokeWidth": 2.5},
         "encoding": {
             "x": {"field": "race_s", "type": "quantitative", "title": time_title,
                   "scale": {"domain": [0, round(race.budget_s, 1)]}},
@@ -46,6 +47,10 @@ def curve_spec(race: Race, tr: Translator, *, field: str, title: str, log: bool 
             "color": {"field": "family", "type": "nominal", "title": None,
                       "scale": {"domain": names, "range": [FAMILY_COLOURS[f] for f in race.lanes]},
                       "legend": {"orient": "top"}},
+            # A shape too: points that lie on top of each other (all at a score of 1 early on) stay apart, and the
+            # families do not rest on colour alone.
+            "shape": {"field": "family", "type": "nominal", "title": None,
+                      "scale": {"domain": names, "range": [FAMILY_SHAPES[f] for f in race.lanes]}},
             "tooltip": [{"field": "family", "title": tr("race.col_family")},
                         {"field": "race_s", "title": time_title, "format": ".0f"},
                         {"field": "value", "title": value_title, "format": ".3g"},
@@ -81,7 +86,8 @@ def scatter_spec(race: ToyRace, family: str, tr: Translator) -> dict:
 
 def progress_text(race: Race, tr: Translator) -> str:
     left = max(0.0, race.budget_s - race.race_s)
-    return tr("race.progress", done=race.race_s, budget=race.budget_s, left=left, eval=race.eval_s)
+    text = tr("race.progress", done=race.race_s, budget=race.budget_s, left=left, eval=race.eval_s)
+    return text + " " + tr("race.measuring_now") if race.measuring else text
 
 
 def share_text(share: float) -> str:
