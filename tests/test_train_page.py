@@ -330,3 +330,18 @@ def test_a_conditional_preset_draws_one_row_per_digit_and_the_labels_path(family
     assert "label --> " in run.diagram[2]  # the diagram shows y's path into the networks
     if family == "vae":
         assert len(_image_ids(at)) == 2  # reconstructions work: each test digit is encoded with its label
+
+
+def test_the_shipped_conditional_gan_can_be_continued_and_still_draws_each_row_s_digit():
+    """Start from pretrained/cgan: the grid's rows are the digits 0-9, as the classifier reads them."""
+    from aigc_core import evaluation, pixels
+
+    at = _train_page()
+    at.selectbox(key="train_preset_gan").set_value("cgan").run()
+    at.radio(key="train_start").set_value("pretrained").run()
+    assert not at.exception, at.exception
+    run = _run(at)
+    assert run.origin == "pretrained" and run.trainer.conditional and run.trainer.iteration == 20000
+    samples = pixels.signed_to_unit(run.trainer.sample())
+    probs, _ = evaluation.classify(evaluation.load_classifier(), samples)
+    assert (probs.argmax(1) == run.trainer.fixed_labels).float().mean() >= 0.9

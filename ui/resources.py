@@ -20,6 +20,9 @@ from ui.i18n import t
 
 # Shipped pretrained folders, in the order pages list them.
 PRETRAINED_NAMES = ("gan_mlp", "dcgan", "gan_seed_mlp", "vae_mlp_z20", "vae_mlp_z2", "classifier", "ddpm")
+# Shipped class-conditional GAN and VAE ("draw me a 7"): kept apart from PRETRAINED_NAMES, whose pages encode and
+# attack models without labels; the Train page, Home, the Latent Explorer's "Draw me a 7" and "Which generator?" use them.
+CONDITIONAL_NAMES = ("cgan", "cvae")
 # Shipped checkpoints that are not GANs or VAEs (pages that list generators by name leave these out).
 NOT_GAN_OR_VAE = ("classifier", "ddpm")
 

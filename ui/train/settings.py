@@ -23,7 +23,7 @@ from aigc_core.presets import LIVE_DIFFUSION_PRESETS, LIVE_GAN_PRESETS, get_pres
 from aigc_core.seeds import SEED_MAX
 from aigc_core.vae_trainer import MAX_BETA, VAETrainConfig
 from ui.i18n import current_language, t
-from ui.resources import available_pretrained
+from ui.resources import CONDITIONAL_NAMES, PRETRAINED_DIR, available_pretrained
 from ui.teacher import is_teacher_mode
 from ui.train.run import DEFAULT_SLICE, Settings
 
@@ -148,7 +148,10 @@ def _remember_widgets() -> None:
 
 
 def _pretrained_for(preset_name: str) -> str | None:
-    return preset_name if preset_name in available_pretrained() else None
+    """The shipped folder a preset can start from (its own name), if there is one on disk."""
+    shipped = preset_name in available_pretrained() or (
+        preset_name in CONDITIONAL_NAMES and (PRETRAINED_DIR / preset_name / "config.json").is_file())
+    return preset_name if shipped else None
 
 
 def _optimizer_widgets(name: str, heading: str) -> OptimizerConfig:
