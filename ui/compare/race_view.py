@@ -117,6 +117,7 @@ def conclusion(verdict: Verdict, tr: Translator, *, prefix: str) -> list[str]:
         first = verdict.result(verdict.first_to_goal)
         sentences.append(tr(f"{prefix}.first", family=family_name(first.family, tr), goal=verdict.goal,
                             at=first.reached_goal_at_s))
-    shares = ", ".join(f"{family_name(r.family, tr)} {share_text(r.share)}" for r in verdict.results)
+    shares = tr("race.list_separator").join(f"{family_name(r.family, tr)} {share_text(r.share)}"
+                                             for r in verdict.results)
     sentences.append(tr("race.shares_sentence", shares=shares, eval=verdict.eval_s))
     return sentences
