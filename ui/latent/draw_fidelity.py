@@ -137,11 +137,13 @@ def _charts(knob: str, points: dict[float, ct.Measure], value: float, real: ct.M
              "accuracy": t("draw.col_accuracy"), "score": t("draw.col_score"), "kind": t("draw.col_kind")}
     colours = alt.Scale(domain=list(what.values()), range=[palette.FAKE, palette.BLACK, palette.REAL])
     shapes = alt.Scale(domain=list(what.values()), range=["circle", "diamond", "square"])
+    x_max = round(1.15 * float(frame["diversity"].max()) + 0.01, 2)
 
     def chart(field: str, title: str) -> alt.LayerChart:
         base = alt.Chart(frame).encode(
-            x=alt.X("diversity:Q", title=names["diversity"], scale=alt.Scale(zero=False)),
-            y=alt.Y(f"{field}:Q", title=title, scale=alt.Scale(zero=False)),
+            # Room for the points' labels on the right (diversity is never below 0).
+            x=alt.X("diversity:Q", title=names["diversity"], scale=alt.Scale(domain=[0, x_max], nice=False)),
+            y=alt.Y(f"{field}:Q", title=title, scale=alt.Scale(zero=False, padding=16)),
             tooltip=[alt.Tooltip("setting:N", title=names["setting"]),
                      alt.Tooltip("accuracy:Q", title=names["accuracy"], format=".1f"),
                      alt.Tooltip("score:Q", title=names["score"], format=".2f"),
