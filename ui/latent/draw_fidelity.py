@@ -35,7 +35,7 @@ SHOWN_PER_DIGIT = 8  # columns of the current setting's grid
 GO_STATE = "lat_draw_fid_go"  # the knobs this session asked to measure (the diffusion sweep waits for a press)
 
 
-@st.cache_data(show_spinner=False, max_entries=2048)
+@st.cache_data(show_spinner=False, max_entries=512)  # 20 samples each: at most ~32 MB
 def _part(_model: torch.nn.Module, token: str, knob: str, value: float, n: int, seed: int, start: int,
           stop: int) -> np.ndarray:
     """Samples start … stop-1 of a setting's n (float32, [0, 1]); `token` names the model for the cache."""
