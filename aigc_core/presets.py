@@ -180,10 +180,13 @@ PRESETS["cgan"] = Preset(
     ),
     20000, "class-conditional wide MLP GAN: label embedding into G, projection discriminator (Miyato & Koyama)",
 )
+# β = 2 weighs the KL term double: z can afford less information, so what the label already says (which digit)
+# leaves z, and z keeps the handwriting. Measured (20k steps, 10k samples): β = 1 draws the asked digit 94.4 % of
+# the time (score 9.19, FID 3.01; z = 8: 95.1 %), β = 2 97.4 % (score 9.58, FID 3.67).
 PRESETS["cvae"] = Preset(
     "cvae", "vae", "mnist", VAEMLPConfig(z_dim=16, hidden=(512, 256), num_classes=10),
-    VAETrainConfig(batch_size=128, optim=_adam(1e-3, 0.9), schedule_steps=20000),
-    20000, "conditional MLP VAE 784+10-512-256-16: one-hot label into encoder and decoder",
+    VAETrainConfig(batch_size=128, optim=_adam(1e-3, 0.9), beta=2.0, schedule_steps=20000),
+    20000, "conditional MLP VAE 784+10-512-256-16 (β = 2): one-hot label into encoder and decoder",
 )
 PRESETS["cgan_live"] = Preset(
     "cgan_live", "gan", "mnist", replace(PRESETS["gan_mlp_live"].model_config, num_classes=10),

@@ -40,6 +40,7 @@ TOUR: tuple[TourStep, ...] = (
     TourStep("collapse", "pages/lessons.py", "lessons", "nav.lessons"),
     TourStep("toy2d", "pages/playground.py", "playground", "nav.playground"),
     TourStep("toy_diffusion", "pages/playground.py", "playground", "nav.playground"),
+    TourStep("compare", "pages/compare.py", "compare", "nav.compare"),
 )
 
 TEACHER_PARAM = Param("teacher", False, label="teacher.toggle")
