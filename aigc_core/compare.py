@@ -31,6 +31,7 @@ from .models.conditional import cycle_labels, row_labels
 from .models.gan import GAN
 from .models.unet import UNet
 from .models.vae import VAE
+from .presets import train_command
 
 Family = Literal["gan", "vae", "diffusion"]
 MetricsSource = Literal["training", "here"]
@@ -45,7 +46,7 @@ class Contender:
     @property
     def train_command(self) -> str:
         """How to make the folder (scripts/train_pretrained.sh has each one's exact arguments)."""
-        return f"python -m aigc_core train --model {self.preset} --seed 0 --out pretrained/{self.name}"
+        return train_command(self.preset, self.name)
 
     @property
     def evaluate_command(self) -> str:

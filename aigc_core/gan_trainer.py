@@ -196,9 +196,13 @@ class GANTrainer:
         start = time.perf_counter()
         if self.conditional:
             real, y_real = self.source.batch_with_labels(cfg.batch_size, self.rng)  # type: ignore[attr-defined]
+            y_real = y_real.to(self.device)
             z = model.sample_noise(cfg.batch_size, self.rng, self.device)
-            return UpdatePass("d", start, z=z, real=real.to(self.device), r1=self._r1_due(),
-                              y_real=y_real.to(self.device), y_fake=self._draw_labels(cfg.batch_size))
+            # WGAN-GP scores mixes of real and fake under one label each: the fakes are drawn for the real labels,
+            # so each mix is of two images of the same digit. The other losses draw the fakes' labels freely.
+            y_fake = y_real if cfg.loss == "wgan_gp" else self._draw_labels(cfg.batch_size)
+            return UpdatePass("d", start, z=z, real=real.to(self.device), r1=self._r1_due(), y_real=y_real,
+                              y_fake=y_fake)
         real = self.source.batch(cfg.batch_size, self.rng).to(self.device)
         z = model.sample_noise(cfg.batch_size, self.rng, self.device)
         return UpdatePass("d", start, z=z, real=real, r1=self._r1_due())
@@ -258,7 +262,7 @@ class GANTrainer:
         if p.network == "d":
             loss = losses.discriminator_loss(cfg.loss, p.real_scores, p.fake_scores, label_smoothing=cfg.label_smoothing)
             if cfg.loss == "wgan_gp":
-                # A conditional D is penalised where it scores the mixes, under the real half's labels.
+                # A conditional D is penalised where it scores the mixes, under their (shared) labels.
                 critic = self.model.discriminator if p.y_real is None else functools.partial(self._d, y=p.y_real)
                 loss = loss + cfg.gp_weight * losses.gradient_penalty(critic, p.real, p.fake, self.rng)
             if p.r1:

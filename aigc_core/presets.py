@@ -116,7 +116,7 @@ def live_train_config(config: Any) -> Any:
 
 
 # What the Train page offers for live training: fast enough to show progress within a minute on 2 cores.
-LIVE_GAN_PRESETS = ("gan_mlp_live", "gan_seed_mlp", "dcgan", "gan_fast")
+LIVE_GAN_PRESETS = ("gan_mlp_live", "gan_seed_mlp", "dcgan", "gan_fast", "cgan_live")  # cgan_live: defined below
 PRESETS["gan_mlp_live"] = Preset(
     "gan_mlp_live", "gan", "mnist", MLPGANConfig(z_dim=64, g_hidden=(256, 512), d_hidden=(512, 256), slope=0.2, g_batchnorm=True),
     GANTrainConfig(loss="non_saturating", batch_size=64, g_optim=_adam(2e-4), d_optim=_adam(2e-4), ema=0.99),
@@ -198,8 +198,17 @@ PRESETS["cvae_live"] = Preset(
     PRESETS["vae_mlp_fast"].train_config,
     6000, "the one-minute MLP VAE recipe, conditional",
 )
-LIVE_GAN_PRESETS = (*LIVE_GAN_PRESETS, "cgan_live")
-CONDITIONAL_PRESETS = ("cgan", "cvae", "diffusion")  # the shipped class-conditional models, one per family
+
+
+# Recipes long enough to be trained in pieces: their command saves its whole state now and then and resumes from it.
+RESUMABLE = ("diffusion",)
+
+
+def train_command(preset: str, folder: str) -> str:
+    """The command that makes pretrained/<folder> from a preset (scripts/train_pretrained.sh has each shipped
+    folder's exact threads and evaluation arguments); a long recipe's command resumes where it stopped."""
+    resume = " --save-every 500 --resume" if preset in RESUMABLE else ""
+    return f"python -m aigc_core train --model {preset} --seed 0{resume} --out pretrained/{folder}"
 
 
 def get_preset(name: str) -> Preset:

@@ -7,7 +7,7 @@ import streamlit as st
 from ui.i18n import t
 from ui.latent.draw import draw_tab
 from ui.latent.panels import explore_panel, interpolation_panel, traversal_panel
-from ui.latent.sources import SESSION, open_source, source_ids
+from ui.latent.sources import SESSION, open_source, session_model_is_conditional, source_ids
 from ui.latent.upload import digit_panel
 from ui.router import through_app
 
@@ -33,6 +33,8 @@ default = "pretrained:vae_mlp_z2" if "pretrained:vae_mlp_z2" in ids else ids[0]
 if st.session_state.get("lat_model") not in ids:
     st.session_state["lat_model"] = default
 choice = st.selectbox(t("latent.model"), options=ids, format_func=_label, key="lat_model", help=t("latent.model_help"))
+if session_model_is_conditional():
+    st.caption(t("latent.session_conditional"))
 source, error = open_source(choice)
 if source is None:
     st.error(t("latent.model_error", message=error or choice))

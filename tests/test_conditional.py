@@ -144,3 +144,12 @@ def test_conditional_presets_build():
     for name in ("cgan", "cvae", "cgan_live", "cvae_live"):
         trainer = trainer_from_preset(get_preset(name))
         assert trainer.conditional
+
+
+def test_conditional_wgan_gp_draws_the_fakes_for_the_real_labels(signed):
+    """Each WGAN-GP mix αx + (1-α)G(z, y) is of two images of the same digit y, scored under y."""
+    trainer = build_trainer(SMALL_CGAN, GANTrainConfig(loss="wgan_gp", batch_size=8), source=signed)
+    p = trainer.begin_d()
+    assert torch.equal(p.y_fake, p.y_real)
+    plain = build_trainer(SMALL_CGAN, GANTrainConfig(batch_size=64), source=signed).begin_d()
+    assert not torch.equal(plain.y_fake, plain.y_real)  # other losses ask G for any digit

@@ -162,7 +162,9 @@ def test_home_with_the_shipped_models():
     at = _home()
     grids = _draw_images(at)
     assert len(grids) >= 2  # the diffusion model may not be shipped in this checkout
-    assert all(re.search(r"The classifier reads \d of 8 as a 7\.", caption) for _, caption in grids)
+    reads = [re.search(r"The classifier reads (\d) of 8 as a 7\.", caption) for _, caption in grids]
+    assert all(reads)
+    assert int(reads[0].group(1)) >= 7 and int(reads[1].group(1)) >= 6  # the shipped cGAN (99 %) and CVAE (97 %)
     if len(grids) == 2:
         assert "not shipped yet" in "\n".join(i.value for i in at.info)
 

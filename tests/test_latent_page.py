@@ -190,3 +190,16 @@ def test_the_session_model_from_the_train_page_is_offered():
     at.slider(key="lat_dim_session_2").set_value(3.0).run()
     assert _z(at, "session")[2] == pytest.approx(3.0) and _images(at) != before
     assert np.isfinite(_z(at, "session")).all()
+
+
+def test_a_conditional_session_model_is_left_out_with_a_reason():
+    """A CVAE from the Train page cannot be encoded without labels: it is not offered, and the page says why."""
+    trainer = build_trainer(VAEMLPConfig(z_dim=3, hidden=(16,), num_classes=10), VAETrainConfig(batch_size=8))
+    trainer.step()
+    at = app_test()
+    at.session_state["train_run"] = SimpleNamespace(trainer=trainer, settings=SimpleNamespace(preset="cvae_live"))
+    at.run()
+    at.switch_page("pages/latent.py").run()
+    assert not at.exception, at.exception
+    assert "Your model from the Train page" not in at.selectbox(key="lat_model").options
+    assert "class-conditional" in _texts(at)

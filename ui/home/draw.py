@@ -13,11 +13,13 @@ import streamlit as st
 
 from aigc_core import images
 from aigc_core.conditional_tools import NUM_DIGITS
+from aigc_core.errors import AigcError
 from ui.a11y.charts import image
 from ui.i18n import t
 from ui.latent import draw_models as dm
 from ui.share.codec import Param
 from ui.share.sync import sync_setup, write_setup
+from ui.text import plain
 
 SAMPLES = 8  # per model: a 4 x 2 grid
 GRID_COLUMNS = 4
@@ -78,9 +80,13 @@ def _family_column(family: str, digit: int, seed: int) -> None:
     if model.model is None:
         st.info(model.message())
         return
-    samples = dm.samples_of(model, digit, SAMPLES, seed)
+    try:  # a folder that loads but cannot sample (e.g. a hand-edited config) must not take Home down
+        samples = dm.samples_of(model, digit, SAMPLES, seed)
+        hits = dm.verdict(model, samples, digit, seed)
+    except (AigcError, ValueError, RuntimeError) as exc:
+        st.warning(t("draw.load_error", family=t(f"draw.family_{family}"), name=model.name, detail=plain(str(exc))))
+        return
     grid = images.upscale(images.make_grid(samples, nrow=GRID_COLUMNS, padding=2), SCALE)
-    hits = dm.verdict(model, samples, digit, seed)
     caption = t("draw.verdict", hits=hits, n=SAMPLES, digit=digit) if hits is not None else t("draw.no_classifier")
     if family == "diffusion":
         caption += " " + t("draw.diffusion_settings", w=model.guidance)

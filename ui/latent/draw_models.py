@@ -20,6 +20,7 @@ from aigc_core import conditional_tools as ct
 from aigc_core.errors import AigcError
 from aigc_core.evaluation import PRETRAINED_DIR
 from aigc_core.models.classifier import Classifier
+from aigc_core.presets import train_command
 from ui.i18n import t
 from ui.resources import try_pretrained
 from ui.text import plain
@@ -48,7 +49,7 @@ class Shipped:
 
     @property
     def command(self) -> str:
-        return f"python -m aigc_core train --model {PRESET_OF[self.family]} --out pretrained/{self.name}"
+        return train_command(PRESET_OF[self.family], self.name)
 
     def message(self) -> str:
         """Why there is no model, in the page's language."""

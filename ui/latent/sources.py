@@ -86,8 +86,18 @@ def source_ids() -> list[str]:
     return ids
 
 
+def session_model_is_conditional() -> bool:
+    """Whether this session's Train run is a class-conditional GAN or VAE (left out of the source list)."""
+    run = _session_run()
+    return run is not None and bool(getattr(getattr(run.trainer, "model", None), "conditional", False))
+
+
 def _session_model_ok(run) -> bool:
+    """An unconditional image GAN or VAE: a conditional model's picture depends on a label these views do not ask
+    for (its encoder needs one); its place is the "Draw me a 7" tab."""
     model = getattr(run.trainer, "model", None)
+    if getattr(model, "conditional", False):
+        return False
     if isinstance(model, GAN):
         return not isinstance(model.config, ToyGANConfig)
     return isinstance(model, VAE)

@@ -142,7 +142,11 @@ class SessionRegistry:
             except TypeError:
                 resolve = None
         with self._lock:
-            self._entries[session_id] = _Entry(self.clock(), training, resolve, tuple(release_keys))
+            # Keys accumulate: a session that visited the Train page and then raced on Which generator? holds both
+            # models, and going idle must drop both (each page only names its own).
+            previous = self._entries.get(session_id)
+            keys = tuple(dict.fromkeys((*(previous.release_keys if previous else ()), *release_keys)))
+            self._entries[session_id] = _Entry(self.clock(), training, resolve, keys)
 
     def stop(self, session_id: str) -> None:
         with self._lock:
