@@ -47,7 +47,7 @@ def test_diffusion_steps_and_shows_its_own_charts_grid_and_diagram():
     assert len(charts) == 3
     specs = "".join(chart.proto.spec for chart in charts)
     assert "Denoising loss" in specs and "which t the model has learned" in specs and '"heatmap"' in specs
-    assert _pictures(at) and "each column asks for one digit" in "".join(_pictures(at))
+    assert _pictures(at) and "each row asks for one digit" in "".join(_pictures(at))
     assert "Denoiser" in "".join(h.proto.body for h in at.html) or any("Denoiser" in str(m.value) for m in at.markdown)
 
 

@@ -66,7 +66,9 @@ def test_launcher_has_home_ready_before_a_browser_and_then_shows_all_of_it(brows
             device = tr(f"common.device_{kind}", name=detail, threads=detail)
             expect(main).to_contain_text(tr("home_live.device", device=device))
             expect(page.locator('[data-testid="stSidebar"]')).to_contain_text(tr("common.device_line", device=device))
-            expect(main.get_by_role("button", name=tr("home_live.new_samples"))).to_be_visible()
+            # The samples section's own button (Draw me a 7 has a "New samples" button too).
+            expect(main.locator(".st-key-home_live_new").get_by_role("button", name=tr("home_live.new_samples"))) \
+                .to_be_visible()
             menu = page.locator(MENU_LINKS)
             expect(main.locator('[data-testid="stPageLink"]')).to_have_count(menu.count() - 1)  # a card a page
 
