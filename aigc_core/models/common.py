@@ -69,5 +69,12 @@ def init_weights(module: nn.Module, generator: torch.Generator, scheme: InitSche
             layer.reset_running_stats()
 
 
+def embedding(num: int, dim: int) -> nn.Embedding:
+    """An nn.Embedding whose weights are left for the caller to seed (every model here redraws them from its own
+    generator). Skipping PyTorch's own N(0, 1) draw also spares the size check (`models.size`, on the meta device)
+    about a second of lazy imports that the first normal_() on a meta tensor costs."""
+    return nn.Embedding(num, dim, _weight=torch.empty(num, dim))
+
+
 def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())

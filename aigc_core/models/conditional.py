@@ -15,6 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..errors import ConfigError
+from .common import embedding
 
 MAX_CLASSES = 1000  # a config check: a label table larger than this is a typo, not a model
 
@@ -55,7 +56,7 @@ class ConditionalGenerator(nn.Module):
     def __init__(self, body: nn.Module, num_classes: int, label_dim: int) -> None:
         super().__init__()
         self.num_classes = num_classes
-        self.label_embedding = nn.Embedding(num_classes, label_dim)
+        self.label_embedding = embedding(num_classes, label_dim)
         self.body = body
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -72,7 +73,7 @@ class ProjectionDiscriminator(nn.Module):
         self.num_classes = num_classes
         self.features = features
         self.head = head
-        self.label_embedding = nn.Embedding(num_classes, head.in_features)
+        self.label_embedding = embedding(num_classes, head.in_features)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         phi = self.features(x)  # (B, F)

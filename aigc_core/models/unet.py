@@ -24,7 +24,8 @@ from torch import nn
 
 from ..diffusion import MAX_TIMESTEPS, PREDICTIONS, SCHEDULES, Prediction, ScheduleKind
 from ..errors import ConfigError
-from .common import init_weights
+from .common import embedding, init_weights
+from .conditional import seed_embeddings
 
 IMAGE_SIDE = 28
 MAX_CHANNELS = 512
@@ -101,7 +102,7 @@ class _Embedding(nn.Module):
         super().__init__()
         self.sinusoid_dim, self.num_classes = sinusoid_dim, num_classes
         self.mlp = nn.Sequential(nn.Linear(sinusoid_dim, time_dim), nn.SiLU(), nn.Linear(time_dim, time_dim))
-        self.label = nn.Embedding(num_classes + 1, time_dim) if num_classes > 0 else None
+        self.label = embedding(num_classes + 1, time_dim) if num_classes > 0 else None
 
     def forward(self, t: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         e = self.mlp(sinusoidal_embedding(t, self.sinusoid_dim))  # (B, time_dim)
@@ -137,10 +138,7 @@ def _seeded_init(module: nn.Module, seed: int) -> None:
     default, which would draw from the process-wide RNG)."""
     generator = torch.Generator().manual_seed(seed)
     init_weights(module, generator)
-    with torch.no_grad():
-        for layer in module.modules():
-            if isinstance(layer, nn.Embedding):
-                layer.weight.copy_(torch.randn(layer.weight.shape, generator=generator))
+    seed_embeddings(module, generator)
 
 
 class UNet(nn.Module):
