@@ -28,6 +28,7 @@ from .diffusion_trainer import DiffusionTrainConfig, evaluate_diffusion
 from .diffusion_trainer import generate as diffusion_generate
 from .gan_trainer import generate as gan_generate
 from .models.conditional import cycle_labels, row_labels
+from .models.registry import image_family
 from .models.gan import GAN
 from .models.unet import UNet
 from .models.vae import VAE
@@ -72,14 +73,7 @@ EVAL_SAMPLES = 10_000  # the CLI's evaluation (config.json metrics)
 EVAL_SEED = 0
 
 
-def family_of(model: nn.Module) -> Family:
-    if isinstance(model, GAN):
-        return "gan"
-    if isinstance(model, VAE):
-        return "vae"
-    if isinstance(model, UNet):
-        return "diffusion"
-    raise TypeError(f"not an image generator: {type(model).__name__}")
+family_of = image_family  # "gan", "vae" or "diffusion"; ConfigError for anything else
 
 
 def is_conditional(model: nn.Module) -> bool:

@@ -34,6 +34,7 @@ from .evaluation import classify, vae_images
 from .gan_trainer import generate as gan_generate
 from .models.classifier import Classifier
 from .models.conditional import check_labels
+from .models.registry import image_family
 from .models.gan import GAN
 from .models.unet import UNet
 from .models.vae import VAE
@@ -51,15 +52,7 @@ ConditionalModel = GAN | VAE | UNet
 # --- which model, which digit -----------------------------------------------------------------------------------
 
 
-def family_of(model: torch.nn.Module) -> str:
-    """"gan", "vae" or "diffusion" for an MNIST image model; ConfigError for anything else."""
-    if isinstance(model, GAN):
-        return "gan"
-    if isinstance(model, VAE):
-        return "vae"
-    if isinstance(model, UNet):
-        return "diffusion"
-    raise ConfigError(f"{type(model).__name__} is not an MNIST image generator (a GAN, a VAE or a U-Net denoiser).")
+family_of = image_family  # "gan", "vae" or "diffusion"; ConfigError for anything else
 
 
 def num_classes(model: torch.nn.Module) -> int:

@@ -20,11 +20,11 @@ from typing import Literal
 import numpy as np
 import torch
 
-from . import losses
 from . import diffusion as dm
 from .errors import ConfigError
 from .mnist import Digits, to_tensor
 from .models.gan import GAN
+from .models.registry import image_family
 from .models.unet import UNet
 from .models.vae import VAE
 
@@ -101,14 +101,7 @@ def training_subset(digits: Digits, size: int, seed: int = 0) -> tuple[Digits, n
     return Digits(images=digits.images[index], labels=digits.labels[index]), index
 
 
-def family_of(model: torch.nn.Module) -> Family:
-    if isinstance(model, GAN):
-        return "gan"
-    if isinstance(model, VAE):
-        return "vae"
-    if isinstance(model, UNet):
-        return "diffusion"
-    raise ConfigError(f"Membership inference needs a GAN, VAE or diffusion model; got {type(model).__name__}.")
+family_of = image_family  # "gan", "vae" or "diffusion"; ConfigError for anything else
 
 
 # -- each family's signal --------------------------------------------------------------------------------------------

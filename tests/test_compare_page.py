@@ -145,7 +145,7 @@ def test_without_the_diffusion_model_a_card_says_so_and_the_rest_works(models):
     at = _page()
     assert not at.exception, at.exception
     assert "Not shipped yet" in _texts(at)
-    assert "python -m aigc_core train --model diffusion --seed 0 --out pretrained/ddpm" in _codes(at)
+    assert "python -m aigc_core train --model diffusion --seed 0 --save-every 500 --resume --out pretrained/ddpm" in _codes(at)
     assert "Diffusion (DDPM)" not in _shown_models(at)
     assert "DCGAN" in _shown_models(at)
     assert len(_images(at)) == len(_shown_models(at))

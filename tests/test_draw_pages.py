@@ -142,7 +142,7 @@ def test_a_missing_or_unconditional_model_is_explained_and_the_others_still_draw
     at = _home()
     infos = "\n".join(i.value for i in at.info)
     assert "Diffusion (classifier-free guidance): not shipped yet" in infos
-    assert "--model diffusion --out pretrained/ddpm" in infos
+    assert "--model diffusion --seed 0 --save-every 500 --resume --out pretrained/ddpm" in infos
     assert "pretrained/cvae cannot draw a digit on request" in infos and "unconditional" in infos
     assert len(_draw_images(at)) == 1  # the cGAN's
     at.button_group(key="home_draw_digit").set_value(0).run()

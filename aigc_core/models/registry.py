@@ -37,6 +37,18 @@ ARCHITECTURES: dict[str, Architecture] = {
 }
 
 
+def image_family(model: nn.Module) -> str:
+    """"gan", "vae" or "diffusion" for a generative model (GAN, VAE or U-Net denoiser); ConfigError for anything else.
+    The pages that compare, sample by digit or attack generators branch on it."""
+    if isinstance(model, GAN):
+        return "gan"
+    if isinstance(model, VAE):
+        return "vae"
+    if isinstance(model, UNet):
+        return "diffusion"
+    raise ConfigError(f"{type(model).__name__} is not an MNIST image generator (a GAN, a VAE or a U-Net denoiser).")
+
+
 def architecture_of(config: Any) -> Architecture:
     for arch in ARCHITECTURES.values():
         if type(config) is arch.config_class:

@@ -15,6 +15,7 @@ import streamlit as st
 
 from aigc_core import compare, images
 from aigc_core.checkpoints import Checkpoint
+from aigc_core.errors import ConfigError
 from aigc_core.compare import CONTENDERS, GRID_COLUMNS, GRID_SAMPLES, Contender
 from aigc_core.evaluation import PRETRAINED_DIR
 from aigc_core.models.gan import GAN
@@ -59,7 +60,7 @@ def _load(contender: Contender) -> tuple[Checkpoint | None, str | None]:
         return None, error
     try:
         compare.family_of(checkpoint.model)
-    except TypeError:
+    except ConfigError:
         return None, t("compare.not_a_generator", name=contender.name)
     return checkpoint, None
 
