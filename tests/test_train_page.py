@@ -328,6 +328,7 @@ def test_a_conditional_preset_draws_one_row_per_digit_and_the_labels_path(family
     grid = run.grid[2]  # 10 rows (digits 0-9) of 6 samples, 28 px each plus 2 px gaps
     assert grid.shape[0] > grid.shape[1] and round(grid.shape[0] / 30) == 10 and round(grid.shape[1] / 30) == 6
     assert "label --> " in run.diagram[2]  # the diagram shows y's path into the networks
+    assert "each row asks for one digit" in "".join(_image_ids(at))  # the grid's caption says how to read it
     if family == "vae":
         assert len(_image_ids(at)) == 2  # reconstructions work: each test digit is encoded with its label
 

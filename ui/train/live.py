@@ -109,7 +109,12 @@ def _pictures(run: TrainRun, data: view.RedrawData) -> None:
     left, right = st.columns([2, 3])
     with left, st.container(key="train_samples"):
         st.markdown(f"**{t('train.samples_heading')}**")
-        caption = "train_diffusion.samples_caption" if run.family == "diffusion" else "train.samples_caption"
+        if run.family == "diffusion":
+            caption = "train_diffusion.samples_caption"
+        elif getattr(run.trainer, "conditional", False):  # a class-conditional GAN or VAE: a row per digit
+            caption = "train.samples_caption_conditional"
+        else:
+            caption = "train.samples_caption"
         st.html(view.image_html(data.grid, t(caption)))
         if data.recon is not None:
             st.markdown(f"**{t('train.recon_heading')}**")
