@@ -30,3 +30,12 @@ def foreign_requests(page) -> list[str]:
 def wait_for_app(page) -> None:
     """browserlib's wait, with the page's own default timeout (conftest sets it from E2E_TIMEOUT_S)."""
     _wait_for_app(page, timeout_ms=None)
+
+
+def assert_clean(page) -> None:
+    """What every page must be after a step: no exception box, no untranslated key, no request leaving 127.0.0.1,
+    no console error (the page fixture records console errors and failed responses)."""
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert "⟦" not in page.locator('[data-testid="stApp"]').inner_text()
+    assert not foreign_requests(page), foreign_requests(page)
+    assert not page.console_errors, (page.console_errors, page.failed_responses)

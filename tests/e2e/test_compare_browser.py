@@ -6,7 +6,7 @@ Screenshots: artifacts/screenshots/compare_en.png, compare_zh.png, compare_new_e
 from __future__ import annotations
 
 import pytest
-from e2e_support import foreign_requests, wait_for_app
+from e2e_support import assert_clean, wait_for_app
 from playwright.sync_api import expect
 
 VIEWPORT = {"width": 1400, "height": 1800}
@@ -26,13 +26,6 @@ def _open(page, url: str) -> None:
     page.set_viewport_size(VIEWPORT)
     page.goto(url)
     wait_for_app(page)
-
-
-def _assert_clean(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0
-    assert "⟦" not in page.locator('[data-testid="stApp"]').inner_text()
-    assert not foreign_requests(page), foreign_requests(page)
-    assert not page.console_errors, (page.console_errors, page.failed_responses)
 
 
 def _every_model_drew_or_is_explained(page, lang: str) -> None:
@@ -57,7 +50,7 @@ def test_pictures_then_table_then_conclusion(page, app_url, screenshot, lang):
     table_top = page.locator('[data-testid="stDataFrame"]').first.bounding_box()["y"]
     assert all(img.bounding_box()["y"] < table_top for img in page.locator(".st-key-cmp_pictures img").all())
     screenshot(f"compare_{lang}")
-    _assert_clean(page)
+    assert_clean(page)
 
 
 def test_new_samples_draw_the_next_seed(page, app_url, screenshot):
@@ -72,4 +65,4 @@ def test_new_samples_draw_the_next_seed(page, app_url, screenshot):
     wait_for_app(page)
     assert page.locator(".st-key-cmp_pictures img").first.get_attribute("src") != first
     screenshot("compare_new_en")
-    _assert_clean(page)
+    assert_clean(page)

@@ -6,7 +6,7 @@ draw_style_zh.png, draw_fidelity_en.png, draw_fidelity_zh.png."""
 
 from __future__ import annotations
 
-from e2e_support import foreign_requests, wait_for_app
+from e2e_support import assert_clean, wait_for_app
 from playwright.sync_api import expect
 
 VIEWPORT = {"width": 1400, "height": 1800}
@@ -29,13 +29,6 @@ def _open(page, url: str) -> None:
     wait_for_app(page)
 
 
-def _assert_clean(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0
-    assert "⟦" not in page.locator('[data-testid="stApp"]').inner_text()
-    assert not foreign_requests(page), foreign_requests(page)
-    assert not page.console_errors, (page.console_errors, page.failed_responses)
-
-
 def _each_family_drew_or_is_explained(page, lang: str, digit: int) -> None:
     grids = page.locator(".st-key-home_draw_grids")
     expect(grids.locator('[data-testid="stColumn"]')).to_have_count(3)
@@ -55,7 +48,7 @@ def test_home_draws_the_digit_asked_for(page, app_url, screenshot):
     _each_family_drew_or_is_explained(page, "en", 3)
     page.locator(".st-key-home_draw_grids").scroll_into_view_if_needed()
     screenshot("draw_home_en")
-    _assert_clean(page)
+    assert_clean(page)
 
 
 def test_home_in_chinese_with_a_linked_digit_and_a_bad_one(page, app_url, screenshot):
@@ -64,11 +57,11 @@ def test_home_in_chinese_with_a_linked_digit_and_a_bad_one(page, app_url, screen
     expect(page.locator(".st-key-home_draw_digit").get_by_role("radio", name="4", exact=True)).to_be_checked()
     _each_family_drew_or_is_explained(page, "zh", 4)
     screenshot("draw_home_zh")
-    _assert_clean(page)
+    assert_clean(page)
     _open(page, f"{app_url}/?digit=12")
     expect(page.locator('[data-testid="stAlert"]').filter(has_text="Digit")).to_contain_text("12")
     expect(page.locator(".st-key-home_draw_digit").get_by_role("radio", name="7", exact=True)).to_be_checked()
-    _assert_clean(page)
+    assert_clean(page)
 
 
 def _latent_tab(page, app_url: str, lang: str) -> None:
@@ -87,7 +80,7 @@ def _style_and_fidelity(page, app_url: str, lang: str, screenshot) -> None:
         expect(every).to_contain_text(TEXT[lang]["every"])
         expect(page.locator(".st-key-lat_draw_fixed_label img")).to_be_visible()
     screenshot(f"draw_style_{lang}")
-    _assert_clean(page)
+    assert_clean(page)
     page.locator(".st-key-lat_draw_view").get_by_role("radio", name=TEXT[lang]["fidelity"]).click()
     wait_for_app(page)
     chart = page.locator(f'[data-testid="stVegaLiteChart"][aria-label*="{TEXT[lang]["chart"]}"]')
@@ -103,7 +96,7 @@ def _style_and_fidelity(page, app_url: str, lang: str, screenshot) -> None:
         expect(page.locator(".st-key-lat_draw_fid_samples")).to_contain_text("ψ = 0.7", timeout=SLOW_MS)
     wait_for_app(page)
     screenshot(f"draw_fidelity_{lang}")
-    _assert_clean(page)
+    assert_clean(page)
 
 
 def test_latent_style_and_fidelity_english(page, app_url, screenshot):
