@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.home.draw import home_section
-from ui.home.view import samples_section
+from ui.home.view import HOME_DRAWN, samples_section
 from ui.i18n import t
 from ui.router import through_app
 
@@ -40,3 +40,4 @@ for row in range(0, len(CARDS), 3):
         with column, st.container(border=True, height="stretch"):
             st.page_link(path, label=f"**{t(title_key)}**", icon=icon)
             st.write(t(text_key))
+HOME_DRAWN.set()  # last: the launcher's warm-up of the other pages starts once Home is complete

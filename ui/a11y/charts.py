@@ -20,13 +20,24 @@ import contextvars
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import streamlit as st
 
-from ui.a11y.tables import altair_table, chart_title, plotly_table, vega_lite_table
 from ui.i18n import t
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _tables() -> ModuleType:
+    """ui.a11y.tables, imported on the first chart: it brings pandas (~0.2 s), which Home (images only) never needs,
+    so a fresh server's first Home run does not wait for it."""
+    # Deferred: see the docstring.
+    from ui.a11y import tables
+
+    return tables
 
 TABLE_KEY_PREFIX = "a11y_table_"  # + the area's key: the expander's key (its open state in session state)
 TABLE_LABEL = "a11y.show_table"  # i18n key of the expander's label
@@ -82,22 +93,22 @@ def altair_chart(chart: Any, *, where: Any = None, title: str | None = None,
                  table: Callable[[], pd.DataFrame] | None = None, **kwargs: Any) -> Any:
     """``st.altair_chart`` with its table in the open chart area (`table`: the rows the chart plots, where its
     first layer's data is not what matters, e.g. samples drawn over the data)."""
-    title = title if title is not None else chart_title(chart)
-    add_table(title, table or (lambda: altair_table(chart)))
+    title = title if title is not None else _tables().chart_title(chart)
+    add_table(title, table or (lambda: _tables().altair_table(chart)))
     return (where or st).altair_chart(chart, alt=chart_alt(title), **kwargs)
 
 
 def vega_lite_chart(data: Any, spec: dict, *, where: Any = None, title: str | None = None, **kwargs: Any) -> Any:
     """``st.vega_lite_chart`` with its table (the spec's main data) in the open chart area."""
-    title = title if title is not None else chart_title(spec)
-    add_table(title, lambda: vega_lite_table(spec, data))
+    title = title if title is not None else _tables().chart_title(spec)
+    add_table(title, lambda: _tables().vega_lite_table(spec, data))
     return (where or st).vega_lite_chart(data, spec, alt=chart_alt(title), **kwargs)
 
 
 def plotly_chart(figure: Any, *, where: Any = None, title: str | None = None, **kwargs: Any) -> Any:
     """``st.plotly_chart`` with its table (one column per trace) in the open chart area."""
-    title = title if title is not None else chart_title(figure)
-    add_table(title, lambda: plotly_table([figure], series_header=t("a11y.series")))
+    title = title if title is not None else _tables().chart_title(figure)
+    add_table(title, lambda: _tables().plotly_table([figure], series_header=t("a11y.series")))
     return (where or st).plotly_chart(figure, alt=chart_alt(title), **kwargs)
 
 

@@ -21,7 +21,8 @@ HOME_MODELS = (("gan_mlp", "home_live.gan_caption"), ("vae_mlp_z20", "home_live.
 SAMPLES = 32  # 4 rows of 8
 _SEED_KEY = "home_live_seed"
 FIRST_SEED = 0  # a new session's grids; ui/server/warm.py computes them before the first browser asks
-# Set once a session has drawn Home's grids: the launcher's warming waits for it before the other pages' work.
+# Set once a session's Home run is complete (pages/home.py): the launcher's warming waits for it before the other
+# pages' work, which would otherwise compete with that first run for the interpreter.
 HOME_DRAWN = threading.Event()
 
 
@@ -55,7 +56,6 @@ def samples_section() -> None:
     left.button(t("home_live.new_samples"), on_click=_new_samples, key="home_live_new", icon=":material/casino:",
                 help=t("home_live.new_samples_help"))
     right.caption(t("home_live.device", device=device_text()))
-    HOME_DRAWN.set()
 
 
 def warm_samples() -> None:

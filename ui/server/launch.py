@@ -8,6 +8,7 @@ in a background thread (ui/server/warm.py) while the browser loads the frontend.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
@@ -43,10 +44,15 @@ def _warm_in_background() -> None:
             warm.after_home()
     except Exception:  # see the docstring
         _LOGGER.warning("Warming up failed; the first page views will do the work", exc_info=True)
+    finally:
+        gc.enable()  # warm.home() does it once Home's modules are in; this is for a failure before that
 
 
 def main(argv: list[str] | None = None) -> None:
     """`streamlit run app.py` with `argv` as extra options (e.g. --server.port 8600), plus the warming thread."""
+    # Off until Home's modules are imported (warm.settle_imports): each full collection walks every object the
+    # imports have made so far, and there is no garbage worth collecting during a start.
+    gc.disable()
     from streamlit.web import cli
 
     threading.Thread(target=_warm_in_background, name="aigc-warm", daemon=True).start()
