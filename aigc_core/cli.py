@@ -280,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="GANs: samples drawn for the metrics (2 to 100,000)")
     add_max_params(evaluate)
     _add_sampling(evaluate)
+    evaluate.add_argument("--unconditional", action="store_true",
+                          help="diffusion: ask a class-conditional model for no class (the null label), so no guidance")
     evaluate.set_defaults(func=cmd_evaluate)
 
     add_risk_commands(sub)
@@ -296,7 +298,8 @@ def _add_sampling(parser: argparse.ArgumentParser) -> None:
 
 
 def _sampling(args: argparse.Namespace) -> dict:
-    return {"sampler": args.sampler, "steps": args.sample_steps, "eta": args.eta, "guidance": args.guidance}
+    options = {"sampler": args.sampler, "steps": args.sample_steps, "eta": args.eta, "guidance": args.guidance}
+    return {**options, "unconditional": True} if getattr(args, "unconditional", False) else options
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -322,27 +322,31 @@ def evaluate_diffusion(
     eta: float = 0.0,
     guidance: float = 2.0,
     batch: int = 500,
+    unconditional: bool = False,
 ) -> dict:
     """Classifier score, FID and class counts (`evaluation.score_images`) of `samples` images, labels 0-9 in turn
-    for a conditional model; with the sampler settings used and the wall seconds per 64 samples."""
+    for a conditional model; with the sampler settings used and the wall seconds per 64 samples. `unconditional`:
+    a conditional model asked for no class (the null label ∅ its label dropout trained), so no guidance either."""
     from . import evaluation, pixels  # evaluation loads the classifier and MNIST; only evaluations need it
 
     if samples < 2:
         raise ConfigError(f"An evaluation needs at least 2 samples; got {samples}.")
     generator = torch.Generator().manual_seed(seed)
     x_T = model.sample_noise(samples, generator)  # noqa: N806
-    conditional = model.config.num_classes > 0
+    conditional = model.config.num_classes > 0 and not unconditional
     labels = torch.arange(samples) % model.config.num_classes if conditional else None
+    # What the sampler is given: the asked digits, ∅ for a conditional model asked for none, nothing otherwise.
+    given = labels if conditional or model.config.num_classes == 0 else torch.full((samples,), model.null_label)
     images, seconds = [], 0.0
     for i in range(0, samples, batch):
         start = time.perf_counter()
-        out = generate(model, x_T[i:i + batch], None if labels is None else labels[i:i + batch], sampler=sampler,
-                       steps=steps, eta=eta, guidance=guidance, generator=generator)
+        out = generate(model, x_T[i:i + batch], None if given is None else given[i:i + batch], sampler=sampler,
+                       steps=steps, eta=eta, guidance=guidance if conditional else 0.0, generator=generator)
         seconds += time.perf_counter() - start
         images.append(pixels.signed_to_unit(out))
     result = evaluation.score_images(torch.cat(images), classifier, labels)
     result.update(
-        sampler=sampler, steps=steps, eta=eta, guidance=guidance if conditional else 0.0,
+        sampler=sampler, steps=steps, eta=eta, guidance=guidance if conditional else 0.0, unconditional=not conditional,
         seconds_per_64=round(seconds * 64 / samples, 4), threads=torch.get_num_threads(),
         real_test_classifier_score=evaluation.real_reference(classifier)["test_classifier_score"],
     )

@@ -268,5 +268,11 @@ def test_cli_train_sample_evaluate(tmp_path, capsys):
     assert result["sampler"] == "ddpm" and result["steps"] == 3 and result["samples"] == 20
     assert sum(result["class_counts"]) == 20 and result["seconds_per_64"] > 0
     assert {"classifier_score", "fid", "guidance"} <= set(result)
+    assert "conditional_accuracy" in result and result["unconditional"] is False
+    # --unconditional: the null label ∅ for every sample, so nothing to be accurate about and no guidance.
+    assert main(["evaluate", str(out), "--json", "--samples", "20", "--sample-steps", "3", "--unconditional"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["unconditional"] is True and result["guidance"] == 0.0 and "conditional_accuracy" not in result
+    assert sum(result["class_counts"]) == 20
     assert main(["evaluate", str(out), "--json", "--samples", "20", "--guidance", "nan"]) == 2
     assert "guidance" in capsys.readouterr().err
