@@ -11,9 +11,8 @@ import torch
 
 from aigc_core.errors import ConfigError, TrainingDiverged
 from aigc_core.evaluation import load_classifier
-from aigc_core.race import (
-    MNIST_FAMILIES, FairScheduler, MnistRace, MnistRaceConfig, Race, ToyRace, ToyRaceConfig, mnist_model_configs,
-)
+from aigc_core.race import MNIST_FAMILIES, FairScheduler, MnistRace, MnistRaceConfig, Race, mnist_model_configs
+from aigc_core.race_toy import ToyRace, ToyRaceConfig
 
 
 class Clock:

@@ -1,5 +1,5 @@
 """The 2-D race tab: the 2-D Playground's GAN (`toy_gan`) against its denoiser (`toy_diffusion`) on one toy
-distribution, with the same fair scheduler as the MNIST race (aigc_core/race.py `ToyRace`); KL and mode coverage
+distribution, with the same fair scheduler as the MNIST race (aigc_core/race_toy.py `ToyRace`); KL and mode coverage
 against the race clock (the playground's own metric functions) and each model's samples over the data, side by side.
 The core has no VAE for 2-D points, and the tab says so. The run's life (buttons, timed fragment) is race.py's."""
 
@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from aigc_core.race import TOY_FAMILIES, Race, ToyRace, ToyRaceConfig
+from aigc_core.race import Race
+from aigc_core.race_toy import TOY_FAMILIES, ToyRace, ToyRaceConfig
 from aigc_core.seeds import SEED_MAX
 from aigc_core.toy2d import MODE_RADIUS, TOY_DISTRIBUTIONS
 from ui.a11y.charts import chart_area, vega_lite_chart

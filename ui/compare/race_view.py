@@ -10,7 +10,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from aigc_core import palette
-from aigc_core.race import Race, ToyRace, Verdict
+from aigc_core.race import Race, Verdict
+from aigc_core.race_toy import ToyRace
 from ui.catalog import Translator
 from ui.text import plain
 
