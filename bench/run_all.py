@@ -4,6 +4,7 @@
     .venv/bin/python bench/run_all.py --quick    # smoke test: every bench, tiny budgets (a few minutes)
     .venv/bin/python bench/run_all.py --only quality memory
     .venv/bin/python bench/run_all.py --report   # only rewrite RESULTS.md and results.png from bench/results/
+    .venv/bin/python bench/run_all.py --report --merge-quality q.json   # first add a bench_quality --only run
 
 Each `bench/bench_<name>.py` runs in its own process, one after the other (never two at once: they would time each
 other), with ``BENCH_JSON=bench/results/<name>.json``; a bench that writes no JSON still gets its printed output
@@ -126,12 +127,15 @@ def section_quality(figures: dict) -> str:
            "stricter budget than the goal's 2 cores. " if clock == "cpu" else "")
         + f"Load average {_cell(figures.get('load_before'))} before, {_cell(figures.get('load_after'))} after.\n"
     )
-    for family, title in (("vae", "VAE (MLP, z = 20): test loss"), ("gan", "GAN: classifier score")):
+    for family, title in (("vae", "VAE (MLP, z = 20): test loss"), ("gan", "GAN: classifier score"),
+                          ("diffusion", "Diffusion (class-conditional U-Net): classifier score")):
         task = figures.get(family)
         if not task:
             continue
         sign = "≤" if task["better"] == "lower" else "≥"
-        out.append(f"\n**{title}** after {task['budget_s']:g} s (goal {sign} {task['goal']:g})\n\n")
+        # A task run on its own (`bench_quality.py --only <family>`, merged in by `merge_quality_task`) says when.
+        when = f"; run on its own on {task['date'][:16].replace('T', ' ')}" if task.get("date") else ""
+        out.append(f"\n**{title}** after {task['budget_s']:g} s (goal {sign} {task['goal']:g}{when})\n\n")
         out.append(table(task["rows"], ["recipe", "role", "params", "steps", "value", "time_to_goal_s", "meets_goal",
                                         "vs_baseline"],
                          ["recipe", "role", "parameters", "steps", task["metric"], "time to goal (s)", "goal met",
@@ -239,7 +243,9 @@ def chart_panels(records: list[dict]) -> list:
     by_name = {r["bench"]: r.get("figures") for r in records if r.get("figures")}
     quality = by_name.get("quality") or {}
     for family, title, y_label in (("vae", "VAE z=20: test loss vs training time", "nats / image (lower is better)"),
-                                   ("gan", "GAN: classifier score vs training time", "classifier score (higher is better)")):
+                                   ("gan", "GAN: classifier score vs training time", "classifier score (higher is better)"),
+                                   ("diffusion", "Diffusion: classifier score vs training time",
+                                    "classifier score (higher is better)")):
         task = quality.get(family)
         if task:
             series = [Series(c["label"], [0.0] + [p["seconds"] for p in c["points"]],
@@ -273,13 +279,35 @@ def write_chart(records: list[dict], started: str) -> None:
         render(panels, str(RESULTS_PNG), heading=f"AIGC Lab benches, {started} UTC")
 
 
+def merge_quality_task(path: Path) -> list[str]:
+    """Put the task(s) of a `bench_quality.py --only <family> --json <path>` run into results/quality.json, each
+    stamped with that run's date and load, so that one long family can be measured again without the others."""
+    run = json.loads(path.read_text())
+    target = RESULTS_DIR / "quality.json"
+    families = ("vae", "gan", "diffusion")
+    figures = (json.loads(target.read_text()) if target.is_file()
+               else {key: value for key, value in run.items() if key not in families})
+    if target.is_file() and (run.get("clock"), run.get("threads")) != (figures.get("clock"), figures.get("threads")):
+        raise SystemExit(f"{path} was measured on another clock than {target}: run it with the same --clock/--threads")
+    merged = [family for family in families if family in run]
+    for family in merged:
+        figures[family] = {**run[family], "date": run["date"], "load_before": run.get("load_before"),
+                           "load_after": run.get("load_after")}
+    target.write_text(json.dumps(figures, indent=2) + "\n")
+    return merged
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny budgets: check that everything runs")
     parser.add_argument("--only", nargs="*", default=None, help="bench names (e.g. quality memory)")
     parser.add_argument("--skip", nargs="*", default=[], help="bench names to leave out")
     parser.add_argument("--report", action="store_true", help="only rewrite RESULTS.md / results.png from results/")
+    parser.add_argument("--merge-quality", type=Path, default=None, metavar="JSON",
+                        help="first merge a `bench_quality.py --only <family> --json JSON` run into results/quality.json")
     args = parser.parse_args(argv)
+    if args.merge_quality:
+        print(f"merged {', '.join(merge_quality_task(args.merge_quality))} into {RESULTS_DIR / 'quality.json'}")
     names = [n for n in (args.only or discover()) if n not in args.skip]
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
     if args.report:
