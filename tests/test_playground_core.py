@@ -323,6 +323,22 @@ def test_one_thread_is_counted_and_restores_the_thread_count():
     assert torch.get_num_threads() == before
 
 
+def test_the_device_line_keeps_the_configured_thread_count_inside_a_one_thread_block():
+    """Another session's training slice (or the launcher's warm-up) runs in one_thread(): a page drawn meanwhile
+    must still say "CPU (2 threads)", not flicker to 1."""
+    from aigc_core.device import describe_device
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        with pg.one_thread():
+            assert torch.get_num_threads() == 1
+            assert describe_device(torch.device("cpu")) == "CPU (2 threads)"
+        assert describe_device(torch.device("cpu")) == "CPU (2 threads)"
+    finally:
+        torch.set_num_threads(before)
+
+
 # --- the CLI's --data (how pretrained/toy_<name> is made) ----------------------------------------------------
 
 

@@ -36,7 +36,7 @@ from .. import metrics, seeds, toy2d
 from ..diffusion_trainer import DiffusionTrainer
 from ..errors import ConfigError
 from ..models.unet import ToyDenoiser, ToyDenoiserConfig
-from ..playground.training import one_thread
+from ..device import one_thread
 from ..playground.views import PLANE_BOUNDS
 from ..presets import get_preset
 from .base import Lesson
@@ -121,7 +121,7 @@ class ToyDiffusionLesson(Lesson):
         self.points: dict[str, torch.Tensor] = {}  # arm -> samples (N, 2); "data" -> the real points
 
     def step(self) -> None:
-        with one_thread():  # tiny networks: a second thread only waits (see playground.training.one_thread)
+        with one_thread():  # tiny networks: a second thread only waits (see device.one_thread)
             super().step()
 
     def _train(self, trainers: dict[str, DiffusionTrainer], steps: int) -> Iterator[None]:

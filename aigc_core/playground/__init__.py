@@ -23,11 +23,12 @@ from .diffusion_views import (
     compute_diffusion_view, DiffusionNoise, diffusion_noise, DiffusionView, FIELD_RESOLUTION, forward_process,
     PARTICLES, POOL_BLOCK, refreshed_rows, sample_with_trajectories, score_field, ScoreField, Trajectories,
 )
+from ..device import one_thread  # the tiny networks run on one CPU thread
 from .training import (
     CUSTOM, FAMILIES, Family, TOY_DIFFUSION, MAX_D_STEPS, MAX_HIDDEN_LAYERS, MAX_WIDTH, OPTIMIZER_KINDS,
     PLAYGROUND_LOSSES, RESET_FIELDS, build_pair,
     build_trainer, candidate_grid, fresh_copy, History, live_changes, mean_loss, mean_losses,
-    one_thread, PlaygroundTrainer,
+    PlaygroundTrainer,
     PlaygroundSettings, points_digest, pretrained_name, reset_changes, spray, TrainerPair,
 )
 from .views import (

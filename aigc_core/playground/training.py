@@ -1,14 +1,11 @@
-"""What the playground trains: the page's knobs (`PlaygroundSettings`), one CPU thread for the tiny networks,
-trainer pairs side by side, the curve history, and a user's own points."""
+"""What the playground trains: the page's knobs (`PlaygroundSettings`), trainer pairs side by side, the curve
+history, and a user's own points."""
 
 from __future__ import annotations
 
 import copy
 import hashlib
 import math
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from typing import Literal, get_args
 import numpy as np
@@ -38,39 +35,6 @@ MAX_D_STEPS = 10  # k on the plane: D updates per G update (the GAN trainer allo
 
 # Fields whose change needs a fresh model; every other field applies from the next step.
 RESET_FIELDS: tuple[str, ...] = ("family", "data", "data_id", "hidden_layers", "width", "z_dim", "noise", "seed", "pretrained")
-
-
-# -- threads ---------------------------------------------------------------------------------------------------
-
-_threads_lock = threading.Lock()
-_threads_users = 0
-_threads_before = 0
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one intra-op CPU thread inside the block.
-
-    The playground's networks are tiny (a 256 x 64 batch), so splitting an op across threads costs more than it
-    saves, and on a busy machine every split waits for a second core: on our shared 2-core machine one step took
-    0.13 s with 1 thread and 6 s with 2 (bench/bench_playground.py prints both). torch's thread count is
-    process-wide, so concurrent users are counted and the count they found is restored when the last one leaves;
-    other work in the same process runs on one thread meanwhile (for the length of a slice).
-    """
-    global _threads_users, _threads_before
-    with _threads_lock:
-        if _threads_users == 0:
-            _threads_before = torch.get_num_threads()
-            if _threads_before != 1:
-                torch.set_num_threads(1)
-        _threads_users += 1
-    try:
-        yield
-    finally:
-        with _threads_lock:
-            _threads_users -= 1
-            if _threads_users == 0 and torch.get_num_threads() != _threads_before:
-                torch.set_num_threads(_threads_before)
 
 
 # -- settings --------------------------------------------------------------------------------------------

@@ -51,19 +51,14 @@ def home() -> None:
     """What the first run of app.py and Home needs: their modules (PyTorch among them), then Home's sample grids."""
     import_scripts(APP, HOME)
     settle_imports()
-    import torch
-
-    # Deferred: this module is imported before the server is up, and ui.home.view pulls in PyTorch.
+    # Deferred: this module is imported before the server is up, and these pull in PyTorch.
+    from aigc_core.device import one_thread
     from ui.home.view import warm_samples
 
     # One intra-op thread for these small batches: with two, every operation waits for both cores, and while the
     # browser loads the frontend one of them is busy (measured: Home usable ~0.3 s sooner in bench_browser).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         warm_samples()
-    finally:
-        torch.set_num_threads(threads)
 
 
 def settle_imports() -> None:

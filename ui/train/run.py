@@ -19,7 +19,7 @@ import torch
 
 from aigc_core.errors import TrainingDiverged
 from aigc_core.history import MetricHistory, SnapshotTimeline
-from aigc_core.playground import one_thread
+from aigc_core.device import one_thread
 from aigc_core.slicing import run_slice
 
 STATE = "train_run"
