@@ -145,7 +145,8 @@ PRESETS["gan_fast"] = Preset(
 
 
 # Diffusion (DDPM / DDIM, aigc_core.diffusion): the compact U-Net, class-conditional so that samples can use
-# classifier-free guidance. Starting points, not yet tuned and with no shipped weights; speed: bench/bench_diffusion.py.
+# classifier-free guidance. `diffusion` made pretrained/ddpm (docs/PRETRAINED.md); `diffusion_live` scores 5.7 after
+# 200 CPU-seconds on one thread and 7.35 after 300 (bench/bench_quality.py); speed: bench/bench_diffusion.py.
 LIVE_DIFFUSION_PRESETS = ("diffusion_live",)
 PRESETS["diffusion"] = Preset(
     "diffusion", "diffusion", "mnist", UNetConfig(),
