@@ -39,6 +39,7 @@ def _tables() -> ModuleType:
 
     return tables
 
+
 TABLE_KEY_PREFIX = "a11y_table_"  # + the area's key: the expander's key (its open state in session state)
 TABLE_LABEL = "a11y.show_table"  # i18n key of the expander's label
 
