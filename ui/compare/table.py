@@ -66,7 +66,7 @@ def table_frame(rows: list[Row], tr: Translator) -> pd.DataFrame:
         elif row.conditional_accuracy is None:
             conditional = DASH
         else:
-            conditional = _marked(f"{100 * row.conditional_accuracy:.1f} %", row)
+            conditional = _marked(f"{100 * row.conditional_accuracy:.2f} %", row)  # .1f showed 99.98 % as 100.0 %
         lines.append({
             "model": model_title(tr, row.name),
             "score": _marked(_fixed(row.classifier_score, 2), row),
