@@ -1,11 +1,10 @@
 """Step-wise GAN training: one call to `step()` = k discriminator updates + one generator update.
 
-`step_d()` and `step_g()` are exposed on their own for the step-by-step teaching mode (as in GAN Lab), and each
-is made of six public phase methods (begin_* -> generate_fake -> discriminate -> compute_loss -> compute_gradients
--> apply_update) that the slow-motion mode (`aigc_core.slowmo`) calls one at a time.
-Every call returns a `GANStats` record of plain floats; nothing is printed or drawn here.
-A class-conditional GAN (`GAN.conditional`) trains on labelled batches: D scores each real digit with its own label
-and each fake with the label G was asked for (uniform over the classes).
+`step_d()` and `step_g()` are exposed on their own for the step-by-step teaching mode (as in GAN Lab), and each is
+made of six public phase methods (begin_* -> generate_fake -> discriminate -> compute_loss -> compute_gradients ->
+apply_update) that the slow-motion mode (`aigc_core.slowmo`) calls one at a time. Every call returns a `GANStats`
+record of plain floats; nothing is printed or drawn here. A class-conditional GAN (`GAN.conditional`) trains on
+labelled batches: D scores each real digit with its own label and each fake with the label G was asked for.
 """
 
 import copy
@@ -390,8 +389,7 @@ class GANTrainer:
 def generate(
     generator: torch.nn.Module, z: torch.Tensor, device: torch.device | str = "cpu", labels: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """Run a generator (with class labels for a conditional one) in eval mode under inference_mode and return CPU
-    output; restores its mode."""
+    """Run a generator (with labels, if conditional) in eval mode under inference_mode; CPU output; mode restored."""
     was_training = generator.training
     generator.eval()
     try:
